@@ -1,0 +1,1 @@
+//! Version ordering per ecosystem. (Interface fixed; implementation in progress.)
