@@ -1,1 +1,1 @@
-//! Placeholder, filled in by its own work item.
+//! Placeholder: the facade over ospkg, lockfile and sbom.
