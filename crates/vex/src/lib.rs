@@ -1,0 +1,1 @@
+//! Accepted risks. (Interface to be designed by its work item.)
