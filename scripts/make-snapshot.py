@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Build crates/vulndb/data/osv-snapshot.zip, the OSV snapshot built into portcullis.
+
+Usage: python3 scripts/make-snapshot.py [SHARED_DATA_DIR]
+(default: ../shared/data/vuln/osv relative to the repository root).
+
+Every record is copied byte for byte; entries are named <source>/<file>.json.
+Sources and licences are listed in crates/vulndb/data/README.md.
+"""
+import io, os, sys, zipfile
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "data", "vuln", "osv")
+out = os.path.join(root, "crates", "vulndb", "data", "osv-snapshot.zip")
+
+LOOSE = ["crates.io", "PyPI", "GHSA-sample", "GHSA-maven-zeppelin", "Packagist-drupal", "PSF"]
+ZIPPED = ["Go"]
+EXTRA = [("osv.dev-testdata", ["DSA-3029-1.json", "UBUNTU-CVE-2025-38094.json"])]
+
+count = 0
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    def add(name, data):
+        global count
+        info = zipfile.ZipInfo(name, date_time=(2026, 8, 21, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, data, compresslevel=9)
+        count += 1
+    for d in LOOSE:
+        base = os.path.join(src, d)
+        for dirpath, _, files in sorted(os.walk(base)):
+            for f in sorted(files):
+                if f.endswith(".json"):
+                    with open(os.path.join(dirpath, f), "rb") as fh:
+                        add(f"{d}/{f}", fh.read())
+    for d in ZIPPED:
+        with zipfile.ZipFile(os.path.join(src, d, "all.zip")) as zin:
+            for n in sorted(zin.namelist()):
+                if n.endswith(".json"):
+                    add(f"{d}/{os.path.basename(n)}", zin.read(n))
+    for d, files in EXTRA:
+        for f in files:
+            with open(os.path.join(src, d, f), "rb") as fh:
+                add(f"{d}/{f}", fh.read())
+print(f"{out}: {count} records, {os.path.getsize(out)} bytes")
