@@ -83,6 +83,22 @@ pub struct Score {
 /// whatever `kind` says. A vector without a prefix is read as CVSS v2 unless
 /// `kind` is `CVSS_V3` or `CVSS_V4`, whose vectors must carry their prefix.
 /// Surrounding ASCII whitespace is ignored.
+///
+/// ```
+/// use portcullis_cvss::{base_score, CvssVersion};
+///
+/// let s = base_score("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N").unwrap();
+/// assert_eq!((s.version, s.base), (CvssVersion::V3_1, 6.1));
+/// let s = base_score("CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P").unwrap();
+/// assert_eq!((s.version, s.base), (CvssVersion::V2, 7.5));
+/// let s = base_score(
+///     "CVSS_V4",
+///     "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U",
+/// )
+/// .unwrap();
+/// assert_eq!(s.base, 8.1);
+/// assert!(base_score("CVSS_V3", "CVSS:3.1/AV:N").is_err());
+/// ```
 pub fn base_score(kind: &str, vector: &str) -> Result<Score, CvssError> {
     if vector.len() > MAX_VECTOR_LEN {
         return Err(CvssError(format!(

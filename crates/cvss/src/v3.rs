@@ -95,3 +95,20 @@ pub(crate) fn score(body: &str, v3_1: bool) -> Result<f64, CvssError> {
         roundup_v3_0(raw)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundup_matches_specification_examples() {
+        // v3.1 specification, Appendix A.
+        assert_eq!(roundup_v3_1(4.02), 4.1);
+        assert_eq!(roundup_v3_1(4.00), 4.0);
+        // The floating-point artefact Appendix A exists for.
+        assert_eq!(roundup_v3_1(4.000_000_000_000_001), 4.0);
+        assert_eq!(roundup_v3_0(4.02), 4.1);
+        assert_eq!(roundup_v3_0(4.00), 4.0);
+        assert_eq!(roundup_v3_0(4.000_000_000_000_001), 4.1);
+    }
+}

@@ -113,7 +113,7 @@ impl Effective {
         let letter = |slot: usize| -> u8 {
             m.get(slot)
                 .filter(|v| **v != ABSENT)
-                .and_then(|v| DEFS[slot].values.get(usize::from(*v)))
+                .and_then(|v| DEFS.get(slot)?.values.get(usize::from(*v)))
                 .and_then(|s| s.as_bytes().first().copied())
                 .unwrap_or(b'X')
         };
@@ -353,4 +353,31 @@ fn score_effective(eff: &Effective) -> f64 {
 fn round_one_decimal(x: f64) -> f64 {
     const LIFT: f64 = 1e-6;
     ((x + LIFT) * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_table_has_the_270_macro_vectors_of_the_specification() {
+        assert_eq!(LOOKUP.iter().filter(|v| **v != 0).count(), 270);
+        assert_eq!(lookup([0, 0, 0, 0, 0, 0]), Some(10.0));
+        assert_eq!(lookup([1, 1, 1, 1, 1, 0]), Some(5.7));
+        assert_eq!(lookup([2, 1, 2, 2, 2, 1]), Some(0.1));
+        // EQ3 = 2 only exists with EQ6 = 1.
+        assert_eq!(lookup([0, 0, 2, 0, 0, 0]), None);
+        // Out-of-range digits are "no such macro-vector".
+        assert_eq!(lookup([3, 0, 0, 0, 0, 0]), None);
+        assert_eq!(lookup([0, 0, 3, 0, 0, 2]), None);
+    }
+
+    #[test]
+    fn rounding_lifts_float_ties() {
+        // 8.6 - 7.15 is 1.4499999999999993 in binary floating point.
+        assert_eq!(round_one_decimal(8.6 - 7.15), 1.5);
+        assert_eq!(round_one_decimal(1.44), 1.4);
+        assert_eq!(round_one_decimal(10.0), 10.0);
+        assert_eq!(round_one_decimal(0.0), 0.0);
+    }
 }

@@ -72,15 +72,21 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
                 };
                 if slot.is_some() {
                     out.diagnostics.push(
-                        Diagnostic::warning(path, format!("duplicate key `{key}` in [[package]]; last one kept"))
-                            .at(line_no, None),
+                        Diagnostic::warning(
+                            path,
+                            format!("duplicate key `{key}` in [[package]]; last one kept"),
+                        )
+                        .at(line_no, None),
                     );
                 }
                 *slot = Some(v);
             }
             None => out.diagnostics.push(
-                Diagnostic::error(path, format!("`{key}` is not a TOML string: {}", clip(value.trim())))
-                    .at(line_no, None),
+                Diagnostic::error(
+                    path,
+                    format!("`{key}` is not a TOML string: {}", clip(value.trim())),
+                )
+                .at(line_no, None),
             ),
         }
     }
@@ -93,8 +99,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
             !t.is_empty() && !t.starts_with('#') && !t.starts_with("version")
         });
         if nonblank {
-            out.diagnostics
-                .push(Diagnostic::warning(path, "no [[package]] tables found; is this a Cargo.lock?"));
+            out.diagnostics.push(Diagnostic::warning(
+                path,
+                "no [[package]] tables found; is this a Cargo.lock?",
+            ));
         }
     }
     out
@@ -102,12 +110,18 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
 
 /// True when `line` is the header `header`, allowing spaces and a comment.
 fn is_header(line: &str, header: &str) -> bool {
-    if line.starts_with(header) {
-        let rest = line[header.len()..].trim_start();
+    if let Some(rest) = line.strip_prefix(header) {
+        let rest = rest.trim_start();
         return rest.is_empty() || rest.starts_with('#');
     }
     // `[[ package ]]` with inner spaces is valid TOML.
-    let compact: String = line.split('#').next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+    let compact: String = line
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     compact == header
 }
 
@@ -116,7 +130,8 @@ fn finish(path: &str, e: Entry<'_>, out: &mut Parsed) {
         (Some(n), Some(v)) if !n.is_empty() => (n, v),
         (None, _) | (Some(_), _) => {
             out.diagnostics.push(
-                Diagnostic::error(path, "[[package]] without a name and version; skipped").at(e.line, None),
+                Diagnostic::error(path, "[[package]] without a name and version; skipped")
+                    .at(e.line, None),
             );
             return;
         }
@@ -142,7 +157,8 @@ fn finish(path: &str, e: Entry<'_>, out: &mut Parsed) {
 }
 
 fn is_crates_io(source: &str) -> bool {
-    source == "registry+https://github.com/rust-lang/crates.io-index" || source == "sparse+https://index.crates.io/"
+    source == "registry+https://github.com/rust-lang/crates.io-index"
+        || source == "sparse+https://index.crates.io/"
 }
 
 /// `https://host/repo.git?rev=x#sha` -> `git+https://host/repo.git@sha`.
@@ -181,7 +197,11 @@ fn toml_string(v: &str) -> Option<Cow<'_, str>> {
                         return None;
                     }
                     let s = &body[..i];
-                    return Some(if has_escape { Cow::Owned(unescape(s)?) } else { Cow::Borrowed(s) });
+                    return Some(if has_escape {
+                        Cow::Owned(unescape(s)?)
+                    } else {
+                        Cow::Borrowed(s)
+                    });
                 }
             }
             None
@@ -250,7 +270,10 @@ mod tests {
 
     #[test]
     fn vcs_url() {
-        assert_eq!(git_vcs_url("https://h/r.git?rev=a#abc"), "git+https://h/r.git@abc");
+        assert_eq!(
+            git_vcs_url("https://h/r.git?rev=a#abc"),
+            "git+https://h/r.git@abc"
+        );
         assert_eq!(git_vcs_url("https://h/r.git"), "git+https://h/r.git");
     }
 }

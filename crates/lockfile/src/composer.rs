@@ -20,16 +20,27 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         }
     };
     let Some(root) = root.as_object() else {
-        out.diagnostics.push(Diagnostic::error(path, "expected a JSON object at the top level"));
+        out.diagnostics.push(Diagnostic::error(
+            path,
+            "expected a JSON object at the top level",
+        ));
         return out;
     };
     let lines = name_lines(text);
     let mut found_any = false;
-    for (field, scope) in [("packages", DependencyScope::Runtime), ("packages-dev", DependencyScope::Dev)] {
-        let Some(list) = root.get(field) else { continue };
+    for (field, scope) in [
+        ("packages", DependencyScope::Runtime),
+        ("packages-dev", DependencyScope::Dev),
+    ] {
+        let Some(list) = root.get(field) else {
+            continue;
+        };
         found_any = true;
         let Some(list) = list.as_array() else {
-            out.diagnostics.push(Diagnostic::error(path, format!("`{field}` is not an array; skipped")));
+            out.diagnostics.push(Diagnostic::error(
+                path,
+                format!("`{field}` is not an array; skipped"),
+            ));
             continue;
         };
         for (i, item) in list.iter().enumerate() {
@@ -53,8 +64,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         }
     }
     if !found_any {
-        out.diagnostics
-            .push(Diagnostic::warning(path, "no `packages` or `packages-dev` found; is this a composer.lock?"));
+        out.diagnostics.push(Diagnostic::warning(
+            path,
+            "no `packages` or `packages-dev` found; is this a composer.lock?",
+        ));
     }
     out
 }
@@ -71,9 +84,12 @@ fn strip_v(v: &str) -> &str {
 fn name_lines(text: &str) -> HashMap<&str, u32> {
     let mut map = HashMap::new();
     for (i, line) in text.lines().enumerate() {
-        let Some(rest) = line.trim_start().strip_prefix("\"name\": \"") else { continue };
+        let Some(rest) = line.trim_start().strip_prefix("\"name\": \"") else {
+            continue;
+        };
         let Some(end) = rest.find('"') else { continue };
-        map.entry(&rest[..end]).or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        map.entry(&rest[..end])
+            .or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     map
 }

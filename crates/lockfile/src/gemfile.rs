@@ -44,8 +44,11 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
                 "PLATFORMS" | "RUBY VERSION" | "BUNDLED WITH" | "CHECKSUMS" => Section::Other,
                 _ => {
                     out.diagnostics.push(
-                        Diagnostic::warning(path, format!("unknown section {}", crate::cargo::clip(section_name)))
-                            .at(line_no, Some(1)),
+                        Diagnostic::warning(
+                            path,
+                            format!("unknown section {}", crate::cargo::clip(section_name)),
+                        )
+                        .at(line_no, Some(1)),
                     );
                     Section::Other
                 }
@@ -70,11 +73,21 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
                 }
             }
             Section::Sources if indent == 4 && in_specs => {
-                let parsed = body.split_once(" (").and_then(|(n, rest)| Some((n, rest.strip_suffix(')')?)));
-                let Some((name, full)) = parsed.filter(|(n, v)| !n.is_empty() && !v.is_empty() && !n.contains(' ')) else {
+                let parsed = body
+                    .split_once(" (")
+                    .and_then(|(n, rest)| Some((n, rest.strip_suffix(')')?)));
+                let Some((name, full)) =
+                    parsed.filter(|(n, v)| !n.is_empty() && !v.is_empty() && !n.contains(' '))
+                else {
                     out.diagnostics.push(
-                        Diagnostic::error(path, format!("expected `name (version)`, found {}", crate::cargo::clip(body)))
-                            .at(line_no, Some(5)),
+                        Diagnostic::error(
+                            path,
+                            format!(
+                                "expected `name (version)`, found {}",
+                                crate::cargo::clip(body)
+                            ),
+                        )
+                        .at(line_no, Some(5)),
                     );
                     continue;
                 };
@@ -106,8 +119,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         p.direct = Some(direct.contains(p.name.as_str()));
     }
     if !saw_section && !text.trim().is_empty() {
-        out.diagnostics
-            .push(Diagnostic::error(path, "no GEM, GIT or PATH section found; is this a Gemfile.lock?"));
+        out.diagnostics.push(Diagnostic::error(
+            path,
+            "no GEM, GIT or PATH section found; is this a Gemfile.lock?",
+        ));
     }
     out
 }
@@ -121,10 +136,16 @@ mod tests {
         let text = "GIT\n  remote: https://g/r.git\n  revision: abc\n  specs:\n    r (0.1.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    ffi (1.0-x86_64-linux)\n      dep (>= 1)\n    ffi (1.0-arm64-darwin)\n    bad line\n\nDEPENDENCIES\n  r!\n";
         let p = parse("Gemfile.lock", text);
         assert_eq!(p.packages.len(), 3);
-        assert_eq!(p.packages[0].purl.to_string(), "pkg:gem/r@0.1.0?vcs_url=git%2Bhttps%3A%2F%2Fg%2Fr.git%40abc");
+        assert_eq!(
+            p.packages[0].purl.to_string(),
+            "pkg:gem/r@0.1.0?vcs_url=git%2Bhttps%3A%2F%2Fg%2Fr.git%40abc"
+        );
         assert_eq!(p.packages[0].direct, Some(true));
         assert_eq!(p.packages[1].version, "1.0");
-        assert_eq!(p.packages[1].purl.to_string(), "pkg:gem/ffi@1.0?platform=x86_64-linux");
+        assert_eq!(
+            p.packages[1].purl.to_string(),
+            "pkg:gem/ffi@1.0?platform=x86_64-linux"
+        );
         assert_eq!(p.diagnostics.len(), 1);
         assert_eq!(p.diagnostics[0].line, Some(13));
     }

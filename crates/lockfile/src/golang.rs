@@ -82,22 +82,28 @@ pub(crate) fn parse_mod(path: &str, text: &str) -> Parsed {
             "replace" => repl_line(path, rest, line_no, &mut replaces, &mut out),
             "go" => go_version = Some((rest, line_no)),
             "toolchain" => toolchain = Some((rest, line_no)),
-            "module" | "exclude" | "retract" | "godebug" | "tool" | "ignore" if opens => block = Block::Other,
+            "module" | "exclude" | "retract" | "godebug" | "tool" | "ignore" if opens => {
+                block = Block::Other
+            }
             "module" | "exclude" | "retract" | "godebug" | "tool" | "ignore" => {}
             _ => {
                 if code.ends_with('(') {
                     block = Block::Other;
                 }
                 out.diagnostics.push(
-                    Diagnostic::warning(path, format!("unknown go.mod directive `{}`", crate::cargo::clip(verb)))
-                        .at(line_no, Some(1)),
+                    Diagnostic::warning(
+                        path,
+                        format!("unknown go.mod directive `{}`", crate::cargo::clip(verb)),
+                    )
+                    .at(line_no, Some(1)),
                 );
             }
         }
     }
     if block != Block::None {
-        out.diagnostics
-            .push(Diagnostic::error(path, "unterminated `(` block at end of file").at(line_no, None));
+        out.diagnostics.push(
+            Diagnostic::error(path, "unterminated `(` block at end of file").at(line_no, None),
+        );
     }
 
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -110,7 +116,12 @@ pub(crate) fn parse_mod(path: &str, text: &str) -> Parsed {
             .iter()
             .rev()
             .find(|p| p.old == r.path && p.old_version == Some(r.version))
-            .or_else(|| replaces.iter().rev().find(|p| p.old == r.path && p.old_version.is_none()));
+            .or_else(|| {
+                replaces
+                    .iter()
+                    .rev()
+                    .find(|p| p.old == r.path && p.old_version.is_none())
+            });
         if let Some(rep) = rep {
             match rep.new {
                 Some((n, v)) => {
@@ -146,7 +157,9 @@ pub(crate) fn parse_mod(path: &str, text: &str) -> Parsed {
 }
 
 fn unquote(s: &str) -> &str {
-    s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s)
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
 }
 
 fn req_line<'a>(
@@ -166,13 +179,25 @@ fn req_line<'a>(
             line,
         }),
         _ => out.diagnostics.push(
-            Diagnostic::error(path, format!("expected `module/path version`, found {}", crate::cargo::clip(code)))
-                .at(line, None),
+            Diagnostic::error(
+                path,
+                format!(
+                    "expected `module/path version`, found {}",
+                    crate::cargo::clip(code)
+                ),
+            )
+            .at(line, None),
         ),
     }
 }
 
-fn repl_line<'a>(path: &str, code: &'a str, line: u32, replaces: &mut Vec<Replace<'a>>, out: &mut Parsed) {
+fn repl_line<'a>(
+    path: &str,
+    code: &'a str,
+    line: u32,
+    replaces: &mut Vec<Replace<'a>>,
+    out: &mut Parsed,
+) {
     let parsed = code.split_once("=>").and_then(|(l, r)| {
         let mut l = l.split_whitespace();
         let old = unquote(l.next()?);
@@ -186,17 +211,22 @@ fn repl_line<'a>(path: &str, code: &'a str, line: u32, replaces: &mut Vec<Replac
         if r.next().is_some() {
             return None;
         }
-        let new = match new_version {
-            Some(v) => Some((new, v)),
-            None => None, // a directory: `./x`, `../x`, `/abs`
-        };
-        Some(Replace { old, old_version, new })
+        // No version: a directory (`./x`, `../x`, `/abs`).
+        let new = new_version.map(|v| (new, v));
+        Some(Replace {
+            old,
+            old_version,
+            new,
+        })
     });
     match parsed {
         Some(r) => replaces.push(r),
         None => out.diagnostics.push(
-            Diagnostic::error(path, format!("malformed replace directive {}", crate::cargo::clip(code)))
-                .at(line, None),
+            Diagnostic::error(
+                path,
+                format!("malformed replace directive {}", crate::cargo::clip(code)),
+            )
+            .at(line, None),
         ),
     }
 }
@@ -223,20 +253,34 @@ pub(crate) fn parse_sum(path: &str, text: &str) -> Parsed {
             continue;
         }
         let mut it = line.split_whitespace();
-        let (Some(module), Some(version), Some(hash), None) = (it.next(), it.next(), it.next(), it.next()) else {
+        let (Some(module), Some(version), Some(hash), None) =
+            (it.next(), it.next(), it.next(), it.next())
+        else {
             out.diagnostics.push(
-                Diagnostic::error(path, format!("expected `module version hash`, found {}", crate::cargo::clip(line)))
-                    .at(line_no, None),
+                Diagnostic::error(
+                    path,
+                    format!(
+                        "expected `module version hash`, found {}",
+                        crate::cargo::clip(line)
+                    ),
+                )
+                .at(line_no, None),
             );
             continue;
         };
         if !hash.starts_with("h1:") && !hash.contains(':') {
-            out.diagnostics
-                .push(Diagnostic::warning(path, format!("unexpected hash {}", crate::cargo::clip(hash))).at(line_no, None));
+            out.diagnostics.push(
+                Diagnostic::warning(
+                    path,
+                    format!("unexpected hash {}", crate::cargo::clip(hash)),
+                )
+                .at(line_no, None),
+            );
         }
         let version = version.strip_suffix("/go.mod").unwrap_or(version);
         if seen.insert((module, version)) {
-            out.packages.push(go_package(path, module, version, line_no));
+            out.packages
+                .push(go_package(path, module, version, line_no));
         }
     }
     out
@@ -254,7 +298,14 @@ mod tests {
         let got: Vec<_> = p
             .packages
             .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.direct, p.location.line))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.direct,
+                    p.location.line,
+                )
+            })
             .collect();
         assert_eq!(
             got,

@@ -24,7 +24,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         }
     };
     let Some(root) = root.as_object() else {
-        out.diagnostics.push(Diagnostic::error(path, "expected a JSON object at the top level"));
+        out.diagnostics.push(Diagnostic::error(
+            path,
+            "expected a JSON object at the top level",
+        ));
         return out;
     };
     let mut acc = Acc {
@@ -49,7 +52,8 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
 pub(crate) fn json_error(path: &str, e: &serde_json::Error) -> Diagnostic {
     let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
     let col = u32::try_from(e.column()).unwrap_or(u32::MAX);
-    Diagnostic::error(path, format!("invalid JSON: {e}; nothing read")).at(line.max(1), Some(col.max(1)))
+    Diagnostic::error(path, format!("invalid JSON: {e}; nothing read"))
+        .at(line.max(1), Some(col.max(1)))
 }
 
 /// Lines of object keys that open an object (`"key": {`), first occurrence
@@ -61,9 +65,14 @@ pub(crate) fn object_key_lines(text: &str) -> HashMap<&str, u32> {
         if !t.ends_with('{') {
             continue;
         }
-        let Some(rest) = t.strip_prefix('"') else { continue };
-        let Some(end) = rest.find("\":") else { continue };
-        map.entry(&rest[..end]).or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        let Some(rest) = t.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = rest.find("\":") else {
+            continue;
+        };
+        map.entry(&rest[..end])
+            .or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     map
 }
@@ -75,7 +84,14 @@ struct Acc<'p> {
 }
 
 impl Acc<'_> {
-    fn add(&mut self, name: &str, version: &str, scope: DependencyScope, line: Option<u32>, direct: Option<bool>) {
+    fn add(
+        &mut self,
+        name: &str,
+        version: &str,
+        scope: DependencyScope,
+        line: Option<u32>,
+        direct: Option<bool>,
+    ) {
         // `npm:real@1.0.0` aliases.
         let (name, version) = match version.strip_prefix("npm:") {
             Some(spec) => match spec.rfind('@') {
@@ -132,7 +148,12 @@ fn read_packages(packages: &Map<String, Value>, text: &str, acc: &mut Acc<'_>) {
     let lines = object_key_lines(text);
     let mut root_deps: HashSet<&str> = HashSet::new();
     if let Some(root) = packages.get("").and_then(Value::as_object) {
-        for field in ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"] {
+        for field in [
+            "dependencies",
+            "devDependencies",
+            "optionalDependencies",
+            "peerDependencies",
+        ] {
             if let Some(d) = root.get(field).and_then(Value::as_object) {
                 root_deps.extend(d.keys().map(String::as_str));
             }
@@ -145,7 +166,13 @@ fn read_packages(packages: &Map<String, Value>, text: &str, acc: &mut Acc<'_>) {
         let line = lines.get(key.as_str()).copied();
         let Some(obj) = value.as_object() else {
             acc.out.diagnostics.push(with_line(
-                Diagnostic::error(acc.path, format!("package {} is not an object; skipped", crate::cargo::clip(key))),
+                Diagnostic::error(
+                    acc.path,
+                    format!(
+                        "package {} is not an object; skipped",
+                        crate::cargo::clip(key)
+                    ),
+                ),
                 line,
             ));
             continue;
@@ -160,7 +187,13 @@ fn read_packages(packages: &Map<String, Value>, text: &str, acc: &mut Acc<'_>) {
         let name = obj.get("name").and_then(Value::as_str).unwrap_or(path_name);
         let Some(version) = obj.get("version").and_then(Value::as_str) else {
             acc.out.diagnostics.push(with_line(
-                Diagnostic::warning(acc.path, format!("package {} has no version; skipped", crate::cargo::clip(key))),
+                Diagnostic::warning(
+                    acc.path,
+                    format!(
+                        "package {} has no version; skipped",
+                        crate::cargo::clip(key)
+                    ),
+                ),
                 line,
             ));
             continue;
@@ -189,7 +222,10 @@ fn read_v1(deps: &Map<String, Value>, acc: &mut Acc<'_>) {
             let Some(obj) = value.as_object() else {
                 acc.out.diagnostics.push(Diagnostic::error(
                     acc.path,
-                    format!("dependency {} is not an object; skipped", crate::cargo::clip(name)),
+                    format!(
+                        "dependency {} is not an object; skipped",
+                        crate::cargo::clip(name)
+                    ),
                 ));
                 continue;
             };
@@ -201,7 +237,10 @@ fn read_v1(deps: &Map<String, Value>, acc: &mut Acc<'_>) {
                 Some(_) => {}
                 None => acc.out.diagnostics.push(Diagnostic::warning(
                     acc.path,
-                    format!("dependency {} has no version; skipped", crate::cargo::clip(name)),
+                    format!(
+                        "dependency {} has no version; skipped",
+                        crate::cargo::clip(name)
+                    ),
                 )),
             }
         }

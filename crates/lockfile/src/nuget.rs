@@ -20,8 +20,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         }
     };
     let Some(frameworks) = root.get("dependencies").and_then(Value::as_object) else {
-        out.diagnostics
-            .push(Diagnostic::error(path, "no `dependencies` object found; is this a packages.lock.json?"));
+        out.diagnostics.push(Diagnostic::error(
+            path,
+            "no `dependencies` object found; is this a packages.lock.json?",
+        ));
         return out;
     };
     let lines = crate::npm::object_key_lines(text);
@@ -30,7 +32,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         let Some(deps) = deps.as_object() else {
             out.diagnostics.push(Diagnostic::error(
                 path,
-                format!("framework {} is not an object; skipped", crate::cargo::clip(framework)),
+                format!(
+                    "framework {} is not an object; skipped",
+                    crate::cargo::clip(framework)
+                ),
             ));
             continue;
         };
@@ -42,7 +47,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
             let Some(version) = dep.get("resolved").and_then(Value::as_str) else {
                 out.diagnostics.push(Diagnostic::warning(
                     path,
-                    format!("{} has no resolved version; skipped", crate::cargo::clip(name)),
+                    format!(
+                        "{} has no resolved version; skipped",
+                        crate::cargo::clip(name)
+                    ),
                 ));
                 continue;
             };

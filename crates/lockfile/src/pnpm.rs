@@ -75,8 +75,11 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
                     })
                 }
                 None => out.diagnostics.push(
-                    Diagnostic::error(path, format!("expected a package key, found {}", crate::cargo::clip(body)))
-                        .at(line_no, Some(3)),
+                    Diagnostic::error(
+                        path,
+                        format!("expected a package key, found {}", crate::cargo::clip(body)),
+                    )
+                    .at(line_no, Some(3)),
                 ),
             }
             continue;
@@ -85,7 +88,9 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         if indent != 4 {
             continue;
         }
-        let Some((k, v)) = body.split_once(':') else { continue };
+        let Some((k, v)) = body.split_once(':') else {
+            continue;
+        };
         let v = unquote(v.trim());
         match k {
             "name" => e.name = Some(v),
@@ -99,8 +104,10 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         finish(path, lockfile_major, e, &mut index, &mut out);
     }
     if !saw_packages && lockfile_major.is_none() && !text.trim().is_empty() {
-        out.diagnostics
-            .push(Diagnostic::warning(path, "no lockfileVersion or packages found; is this a pnpm-lock.yaml?"));
+        out.diagnostics.push(Diagnostic::warning(
+            path,
+            "no lockfileVersion or packages found; is this a pnpm-lock.yaml?",
+        ));
     }
     out
 }
@@ -160,8 +167,12 @@ fn finish(
     index: &mut HashMap<(String, String), usize>,
     out: &mut Parsed,
 ) {
-    let from_key = parse_key(e.key, major)
-        .filter(|(n, v)| !n.is_empty() && v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.') && !n.contains(':'));
+    let from_key = parse_key(e.key, major).filter(|(n, v)| {
+        !n.is_empty()
+            && v.starts_with(|c: char| c.is_ascii_digit())
+            && v.contains('.')
+            && !n.contains(':')
+    });
     let (name, version) = match (from_key, e.name, e.version) {
         (_, Some(n), Some(v)) if from_key.is_none() => (n, v),
         (Some((n, v)), _, _) => (n, v),
@@ -197,9 +208,15 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(parse_key("/@a/b/1.2.3_react@17.0.2", Some(5)), Some(("@a/b", "1.2.3")));
+        assert_eq!(
+            parse_key("/@a/b/1.2.3_react@17.0.2", Some(5)),
+            Some(("@a/b", "1.2.3"))
+        );
         assert_eq!(parse_key("/a/1.0.0", None), Some(("a", "1.0.0")));
-        assert_eq!(parse_key("/@a/b@1.2.3(react@17.0.2)", Some(6)), Some(("@a/b", "1.2.3")));
+        assert_eq!(
+            parse_key("/@a/b@1.2.3(react@17.0.2)", Some(6)),
+            Some(("@a/b", "1.2.3"))
+        );
         assert_eq!(parse_key("@a/b@1.2.3", Some(9)), Some(("@a/b", "1.2.3")));
         assert_eq!(parse_key("a@1.2.3(b@1)(c@2)", None), Some(("a", "1.2.3")));
         assert_eq!(split_key("'@a/b@1': {}"), Some("@a/b@1"));

@@ -13,79 +13,62 @@
 //! `dev-dependencies` is development. Packages are keyed by name, so when a
 //! lock holds several versions of one name they share a scope.
 
-use crate::poetry::{name_version, package_tables, parse_toml, str_of};
+use crate::poetry::{name_version, records, Rec};
 use crate::requirements::LineIndex;
 use crate::Parsed;
 use portcullis_model::{DependencyScope, Ecosystem, Location, Package};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use toml::de::{DeTable, DeValue};
 
-/// Names in a dependency list (`[{ name = "x" }, …]`).
-fn dep_names<'a>(v: Option<&'a toml::Spanned<DeValue<'_>>>, out: &mut Vec<&'a str>) {
-    if let Some(DeValue::Array(items)) = v.map(|v| v.get_ref()) {
-        for item in items {
-            if let DeValue::Table(t) = item.get_ref() {
-                if let Some(n) = str_of(t, "name") {
-                    out.push(n);
-                }
-            }
-        }
-    }
-}
-
-/// Names in every group of a table of groups (`{ dev = [...], docs = [...] }`).
-fn group_names<'a>(v: Option<&'a toml::Spanned<DeValue<'_>>>, out: &mut Vec<&'a str>) {
-    if let Some(DeValue::Table(groups)) = v.map(|v| v.get_ref()) {
-        for (_, list) in groups.iter() {
-            dep_names(Some(list), out);
-        }
-    }
-}
-
-/// Everything reachable from `start` through `edges`.
-fn closure<'a>(start: &[&'a str], edges: &HashMap<String, Vec<&'a str>>) -> HashSet<String> {
+/// Everything reachable from `start` through `edges` (names normalised).
+fn closure(start: &[Cow<'_, str>], edges: &HashMap<String, Vec<&str>>) -> HashSet<String> {
     let mut seen: HashSet<String> = HashSet::new();
-    let mut todo: Vec<&str> = start.to_vec();
+    let mut todo: Vec<&str> = start.iter().map(|s| s.as_ref()).collect();
     while let Some(n) = todo.pop() {
         let key = Ecosystem::PyPI.normalize_name(n);
-        if let Some(next) = edges.get(&key) {
-            if seen.insert(key) {
-                todo.extend(next.iter().copied());
-            }
-        } else {
-            seen.insert(key);
+        if seen.contains(&key) {
+            continue;
         }
+        if let Some(next) = edges.get(&key) {
+            todo.extend(next.iter().copied());
+        }
+        seen.insert(key);
     }
     seen
 }
 
+/// True for packages whose source is local code (the project, a workspace
+/// member, a path dependency).
+fn is_local(r: &Rec<'_>) -> bool {
+    ["editable", "virtual", "directory", "path"]
+        .iter()
+        .any(|k| r.source(k).is_some())
+}
+
 pub(crate) fn parse(path: &str, text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Parsed::default();
     let lines = LineIndex::new(text);
-    let doc = parse_toml(path, text, &lines, &mut out.diagnostics);
-    let tables = package_tables(path, &doc, &lines, &mut out.diagnostics);
+    let recs = records(path, text, &lines, &mut out.diagnostics);
 
     // The graph: name -> names it depends on (run-time and extras).
     let mut edges: HashMap<String, Vec<&str>> = HashMap::new();
-    let mut roots_runtime = Vec::new();
+    let mut roots_runtime: Vec<Cow<'_, str>> = Vec::new();
     let mut roots_optional = Vec::new();
     let mut roots_dev = Vec::new();
     let mut has_roots = false;
-    for (t, _) in &tables {
-        let Some(name) = str_of(t, "name") else {
-            continue;
-        };
-        if is_local(t) {
+    for r in &recs {
+        let Some(name) = r.name.as_deref() else { continue };
+        if is_local(r) {
             has_roots = true;
-            dep_names(t.get("dependencies"), &mut roots_runtime);
-            group_names(t.get("optional-dependencies"), &mut roots_optional);
-            group_names(t.get("dev-dependencies"), &mut roots_dev);
+            roots_runtime.extend(r.deps.iter().cloned());
+            roots_optional.extend(r.optional_deps.iter().cloned());
+            roots_dev.extend(r.dev_deps.iter().cloned());
         }
-        let e = edges
+        edges
             .entry(Ecosystem::PyPI.normalize_name(name))
-            .or_default();
-        dep_names(t.get("dependencies"), e);
-        group_names(t.get("optional-dependencies"), e);
+            .or_default()
+            .extend(r.deps.iter().chain(&r.optional_deps).map(|s| s.as_ref()));
     }
     let (runtime, optional, dev) = if has_roots {
         (
@@ -103,11 +86,11 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         .map(|n| Ecosystem::PyPI.normalize_name(n))
         .collect();
 
-    for (t, line) in &tables {
-        if is_local(t) {
+    for r in &recs {
+        if is_local(r) {
             continue;
         }
-        let Some((name, version)) = name_version(path, t, *line, &mut out.diagnostics) else {
+        let Some((name, version)) = name_version(path, r, &mut out.diagnostics) else {
             continue;
         };
         let mut p = Package::new(
@@ -116,18 +99,16 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
             version,
             Location {
                 path: path.to_string(),
-                line: Some(*line),
+                line: Some(r.line),
             },
         );
-        if let Some(DeValue::Table(src)) = t.get("source").map(|v| v.get_ref()) {
-            if let Some(git) = str_of(src, "git") {
-                let url = if git.starts_with("git+") {
-                    git.to_string()
-                } else {
-                    format!("git+{git}")
-                };
-                p.purl = p.purl.with_qualifier("vcs_url", &url);
-            }
+        if let Some(git) = r.source("git") {
+            let url = if git.starts_with("git+") {
+                git.to_string()
+            } else {
+                format!("git+{git}")
+            };
+            p.purl = p.purl.with_qualifier("vcs_url", &url);
         }
         if has_roots {
             let key = Ecosystem::PyPI.normalize_name(name);
@@ -145,15 +126,4 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
         out.packages.push(p);
     }
     out
-}
-
-/// True for packages whose source is local code (the project, a workspace
-/// member, a path dependency).
-fn is_local(t: &DeTable<'_>) -> bool {
-    match t.get("source").map(|v| v.get_ref()) {
-        Some(DeValue::Table(src)) => ["editable", "virtual", "directory", "path"]
-            .iter()
-            .any(|k| src.get(*k).is_some()),
-        _ => false,
-    }
 }

@@ -90,7 +90,10 @@ pub fn walk(root: &Path, options: &WalkOptions) -> WalkResult {
             include_skipped
                 || e.depth() == 0
                 || !e.file_type().is_dir()
-                || !e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n))
+                || !e
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n))
         });
     for entry in walker {
         let entry = match entry {
@@ -129,9 +132,11 @@ pub fn walk(root: &Path, options: &WalkOptions) -> WalkResult {
             continue;
         }
         if let Some(format) = Format::detect(name) {
-            result
-                .files
-                .push((entry.path().to_path_buf(), display_rel(&root, entry.path()), format));
+            result.files.push((
+                entry.path().to_path_buf(),
+                display_rel(&root, entry.path()),
+                format,
+            ));
         }
     }
     // go.sum only where no go.mod sits beside it.

@@ -54,8 +54,14 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
                     })
                 }
                 None => out.diagnostics.push(
-                    Diagnostic::error(path, format!("expected an entry header ending in `:`, found {}", crate::cargo::clip(body)))
-                        .at(line_no, Some(1)),
+                    Diagnostic::error(
+                        path,
+                        format!(
+                            "expected an entry header ending in `:`, found {}",
+                            crate::cargo::clip(body)
+                        ),
+                    )
+                    .at(line_no, Some(1)),
                 ),
             }
             continue;
@@ -101,7 +107,13 @@ fn split_spec(spec: &str) -> Option<(&str, &str)> {
     Some((&spec[..i], &spec[i + 1..]))
 }
 
-fn finish(path: &str, berry: bool, e: Entry<'_>, seen: &mut HashSet<(String, String)>, out: &mut Parsed) {
+fn finish(
+    path: &str,
+    berry: bool,
+    e: Entry<'_>,
+    seen: &mut HashSet<(String, String)>,
+    out: &mut Parsed,
+) {
     let first = unquote(e.header.split(',').next().unwrap_or("").trim());
     if berry && first == "__metadata" {
         return;
@@ -109,8 +121,14 @@ fn finish(path: &str, berry: bool, e: Entry<'_>, seen: &mut HashSet<(String, Str
     let resolved: Option<(Cow<'_, str>, Cow<'_, str>)> = if berry {
         let Some(res) = e.resolution else {
             out.diagnostics.push(
-                Diagnostic::error(path, format!("entry {} has no resolution; skipped", crate::cargo::clip(first)))
-                    .at(e.line, None),
+                Diagnostic::error(
+                    path,
+                    format!(
+                        "entry {} has no resolution; skipped",
+                        crate::cargo::clip(first)
+                    ),
+                )
+                .at(e.line, None),
             );
             return;
         };
@@ -131,30 +149,37 @@ fn finish(path: &str, berry: bool, e: Entry<'_>, seen: &mut HashSet<(String, Str
             };
             Some((Cow::Borrowed(name), Cow::Borrowed(e.version?)))
         })
-        .or_else(|| {
-            // Local specifiers are skipped without complaint.
-            None
-        })
     };
     let Some((name, version)) = resolved else {
         let local = !berry
-            && split_spec(first).is_some_and(|(_, r)| r.starts_with("file:") || r.starts_with("link:"));
+            && split_spec(first)
+                .is_some_and(|(_, r)| r.starts_with("file:") || r.starts_with("link:"));
         if !local {
             out.diagnostics.push(
-                Diagnostic::error(path, format!("entry {} has no name and version; skipped", crate::cargo::clip(e.header)))
-                    .at(e.line, None),
+                Diagnostic::error(
+                    path,
+                    format!(
+                        "entry {} has no name and version; skipped",
+                        crate::cargo::clip(e.header)
+                    ),
+                )
+                .at(e.line, None),
             );
         }
         return;
     };
-    if name.is_empty() || version.is_empty() || !seen.insert((name.to_string(), version.to_string())) {
+    if name.is_empty()
+        || version.is_empty()
+        || !seen.insert((name.to_string(), version.to_string()))
+    {
         return;
     }
     let loc = Location {
         path: path.to_string(),
         line: Some(e.line),
     };
-    out.packages.push(Package::new(Ecosystem::Npm, &name, &version, loc));
+    out.packages
+        .push(Package::new(Ecosystem::Npm, &name, &version, loc));
 }
 
 enum Resolution<'a> {
@@ -176,9 +201,14 @@ fn berry_resolution<'a>(res: &'a str, version_field: Option<&'a str>) -> Resolut
         "patch" => {
             // `patch:name@npm%3A1.2.3#./patch::version=1.2.3&hash=…`
             let inner = body.split('#').next().unwrap_or("");
-            let inner = inner.replace("%3A", ":").replace("%40", "@").replace("%2F", "/");
+            let inner = inner
+                .replace("%3A", ":")
+                .replace("%40", "@")
+                .replace("%2F", "/");
             match split_spec(&inner).and_then(|(_, r)| r.strip_prefix("npm:")) {
-                Some(v) if !v.is_empty() => Resolution::Package(Cow::Borrowed(name), Cow::Owned(v.to_string())),
+                Some(v) if !v.is_empty() => {
+                    Resolution::Package(Cow::Borrowed(name), Cow::Owned(v.to_string()))
+                }
                 _ => Resolution::Skip, // a patch of a non-registry package
             }
         }

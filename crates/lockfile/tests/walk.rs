@@ -49,11 +49,17 @@ fn finds_sorted_skips_vendored_and_prefers_go_mod() {
     );
     let all = found(root, true);
     assert_eq!(all.len(), 11);
-    assert!(all.contains(&("web/node_modules/x/package-lock.json".to_string(), Format::NpmLock)));
+    assert!(all.contains(&(
+        "web/node_modules/x/package-lock.json".to_string(),
+        Format::NpmLock
+    )));
     assert!(!all.iter().any(|(d, _)| d == "svc/go.sum"));
     // Absolute paths point at the files.
     let r = walk(root, &WalkOptions::default());
-    assert!(r.files.iter().all(|(p, _, _)| p.is_absolute() && p.is_file()));
+    assert!(r
+        .files
+        .iter()
+        .all(|(p, _, _)| p.is_absolute() && p.is_file()));
     assert!(r.diagnostics.is_empty());
 }
 
@@ -62,7 +68,10 @@ fn root_file_is_returned_alone() {
     let dir = tempfile::tempdir().unwrap();
     touch(dir.path(), "x/yarn.lock");
     touch(dir.path(), "notes.txt");
-    assert_eq!(found(&dir.path().join("x/yarn.lock"), false), vec![("yarn.lock".to_string(), Format::YarnLock)]);
+    assert_eq!(
+        found(&dir.path().join("x/yarn.lock"), false),
+        vec![("yarn.lock".to_string(), Format::YarnLock)]
+    );
     let r = walk(&dir.path().join("notes.txt"), &WalkOptions::default());
     assert!(r.files.is_empty());
     assert_eq!(r.diagnostics.len(), 1);
@@ -85,7 +94,11 @@ fn symlinks_are_not_followed() {
     let r = walk(root, &WalkOptions::default());
     let files: Vec<_> = r.files.iter().map(|(_, d, _)| d.as_str()).collect();
     assert_eq!(files, vec!["real/go.mod"]);
-    let mut warned: Vec<_> = r.diagnostics.iter().map(|d| (d.path.as_str(), d.is_error())).collect();
+    let mut warned: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.path.as_str(), d.is_error()))
+        .collect();
     warned.sort();
     assert_eq!(warned, vec![("Cargo.lock", false), ("deep", false)]);
 }

@@ -17,7 +17,11 @@ struct Entry<'a> {
 /// Parse the text of an apk `installed` database: blank-line separated
 /// records of `X:value` lines (`P` name, `V` version, `A` arch, `o` origin,
 /// the source package, `L` licence).
-pub fn parse_apk_installed(path: &str, text: &str, ctx: &DistroContext) -> (Vec<Package>, Vec<Diagnostic>) {
+pub fn parse_apk_installed(
+    path: &str,
+    text: &str,
+    ctx: &DistroContext,
+) -> (Vec<Package>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let mut diags = Vec::new();
     let mut e = Entry::default();
@@ -35,7 +39,8 @@ pub fn parse_apk_installed(path: &str, text: &str, ctx: &DistroContext) -> (Vec<
         let b = line.as_bytes();
         if b.len() < 2 || b[1] != b':' {
             diags.push(
-                Diagnostic::warning(path, "expected a `X:value` line; ignored").at(line_no, Some(1)),
+                Diagnostic::warning(path, "expected a `X:value` line; ignored")
+                    .at(line_no, Some(1)),
             );
             continue;
         }
@@ -59,19 +64,33 @@ pub fn parse_apk_installed(path: &str, text: &str, ctx: &DistroContext) -> (Vec<
     (out, diags)
 }
 
-fn finish(path: &str, e: &Entry<'_>, ctx: &DistroContext, out: &mut Vec<Package>, diags: &mut Vec<Diagnostic>) {
+fn finish(
+    path: &str,
+    e: &Entry<'_>,
+    ctx: &DistroContext,
+    out: &mut Vec<Package>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let Some(name) = e.name.filter(|n| !n.is_empty()) else {
-        diags.push(Diagnostic::warning(path, "record without a P: (name) line; skipped").at(e.start, None));
+        diags.push(
+            Diagnostic::warning(path, "record without a P: (name) line; skipped").at(e.start, None),
+        );
         return;
     };
     let Some(version) = e.version.filter(|v| !v.is_empty()) else {
         diags.push(
-            Diagnostic::warning(path, format!("package {name} has no V: (version) line; skipped"))
-                .at(e.start, None),
+            Diagnostic::warning(
+                path,
+                format!("package {name} has no V: (version) line; skipped"),
+            )
+            .at(e.start, None),
         );
         return;
     };
-    let loc = Location { path: path.to_string(), line: Some(e.start) };
+    let loc = Location {
+        path: path.to_string(),
+        line: Some(e.start),
+    };
     let mut p = ctx.package("apk", name, version, version, loc);
     if let Some(a) = e.arch {
         p.purl = p.purl.with_qualifier("arch", a);

@@ -1,7 +1,7 @@
 //! What every package of one root shares: ecosystem, release suffix and purl parts.
 
 use crate::OsRelease;
-use portcullis_model::{Ecosystem, Location, Package, Purl};
+use portcullis_model::{DependencyScope, Ecosystem, Location, Package, Purl};
 
 /// The ecosystem, OSV release suffix and package-URL parts given to every
 /// package read from one root.
@@ -28,7 +28,12 @@ impl DistroContext {
                 "no os-release found: assuming {fallback} without a release, so advisories of every release apply"
             );
             return (
-                DistroContext { ecosystem: fallback, suffix: None, purl_namespace: ns, purl_distro: None },
+                DistroContext {
+                    ecosystem: fallback,
+                    suffix: None,
+                    purl_namespace: ns,
+                    purl_distro: None,
+                },
                 Some(warning),
             );
         };
@@ -54,7 +59,15 @@ impl DistroContext {
             (false, None, Some(c)) => Some(format!("{}-{c}", os.id)),
             _ => None,
         };
-        (DistroContext { ecosystem, suffix, purl_namespace, purl_distro }, warning)
+        (
+            DistroContext {
+                ecosystem,
+                suffix,
+                purl_namespace,
+                purl_distro,
+            },
+            warning,
+        )
     }
 
     /// A package of this distribution. `purl_version` is the version as the
@@ -67,13 +80,25 @@ impl DistroContext {
         purl_version: &str,
         location: Location,
     ) -> Package {
-        let mut p = Package::new(self.ecosystem.clone(), name, version, location);
-        p.distro = self.suffix.clone();
         let mut purl = Purl::new(purl_type, Some(&self.purl_namespace), name, Some(purl_version));
         if let Some(d) = &self.purl_distro {
             purl = purl.with_qualifier("distro", d);
         }
-        p.purl = purl;
+        // Built directly: `Package::new` would build a default purl only to
+        // have it replaced.
+        let p = Package {
+            ecosystem: self.ecosystem.clone(),
+            distro: self.suffix.clone(),
+            name: name.to_string(),
+            version: version.to_string(),
+            source_name: None,
+            source_version: None,
+            purl,
+            location,
+            scope: DependencyScope::Runtime,
+            direct: None,
+            licenses: Vec::new(),
+        };
         p
     }
 }

@@ -58,8 +58,11 @@ pub fn parse_dpkg_status(
         }
         let Some((key, value)) = line.split_once(':') else {
             diags.push(
-                Diagnostic::warning(path, format!("expected `Field: value`, found {:?}; ignored", clip(line)))
-                    .at(line_no, Some(1)),
+                Diagnostic::warning(
+                    path,
+                    format!("expected `Field: value`, found {:?}; ignored", clip(line)),
+                )
+                .at(line_no, Some(1)),
             );
             continue;
         };
@@ -100,16 +103,16 @@ fn finish(
     diags: &mut Vec<Diagnostic>,
 ) {
     let Some(name) = para.package.filter(|n| !n.is_empty()) else {
-        diags.push(Diagnostic::warning(path, "paragraph without a Package field; skipped").at(para.start, None));
+        diags.push(
+            Diagnostic::warning(path, "paragraph without a Package field; skipped")
+                .at(para.start, None),
+        );
         return;
     };
     match para.status {
-        Some(status) => {
-            // `want flag state`: only the state matters.
-            if status.split_whitespace().nth(2) != Some("installed") {
-                return;
-            }
-        }
+        // `want flag state`: only the state matters.
+        Some(status) if status.split_whitespace().nth(2) != Some("installed") => return,
+        Some(_) => {}
         None if require_status => {
             diags.push(
                 Diagnostic::warning(path, format!("package {name} has no Status field; skipped"))
@@ -121,8 +124,11 @@ fn finish(
     }
     let Some(version) = para.version.filter(|v| !v.is_empty()) else {
         diags.push(
-            Diagnostic::warning(path, format!("installed package {name} has no Version field; skipped"))
-                .at(para.start, None),
+            Diagnostic::warning(
+                path,
+                format!("installed package {name} has no Version field; skipped"),
+            )
+            .at(para.start, None),
         );
         return;
     };
@@ -137,7 +143,10 @@ fn finish(
         None => (name, None),
     };
     let src_name = if src_name.is_empty() { name } else { src_name };
-    let loc = Location { path: path.to_string(), line: Some(para.start) };
+    let loc = Location {
+        path: path.to_string(),
+        line: Some(para.start),
+    };
     let mut p = ctx.package("deb", name, version, version, loc);
     if let Some(arch) = para.arch {
         p.purl = p.purl.with_qualifier("arch", arch);
@@ -145,7 +154,11 @@ fn finish(
     // The upstream qualifier as syft writes it: `src` when only the name
     // differs, `src@version` when the source version is given.
     match src_version {
-        Some(sv) => p.purl = p.purl.with_qualifier("upstream", &format!("{src_name}@{sv}")),
+        Some(sv) => {
+            p.purl = p
+                .purl
+                .with_qualifier("upstream", &format!("{src_name}@{sv}"))
+        }
         None if src_name != name => p.purl = p.purl.with_qualifier("upstream", src_name),
         None => {}
     }

@@ -75,7 +75,12 @@ const RPMDB_LIMIT: u64 = 1 << 30;
 pub fn scan_root(root: &Path) -> OsInventory {
     let mut inv = OsInventory::default();
     let os_path = read_os_release(root, &mut inv);
-    let mut scan = Scan { root, inv, os_path, warned: false };
+    let mut scan = Scan {
+        root,
+        inv,
+        os_path,
+        warned: false,
+    };
     scan.dpkg();
     scan.apk();
     scan.rpm();
@@ -90,7 +95,8 @@ fn read_os_release(root: &Path, inv: &mut OsInventory) -> String {
             Ok((_, bytes)) => {
                 let os = OsRelease::parse(&String::from_utf8_lossy(&bytes));
                 if os.id.is_empty() {
-                    inv.diagnostics.push(Diagnostic::warning(rel, "os-release has no ID field"));
+                    inv.diagnostics
+                        .push(Diagnostic::warning(rel, "os-release has no ID field"));
                 }
                 inv.os = Some(os);
                 return rel.to_string();
@@ -118,7 +124,9 @@ impl Scan<'_> {
         if let Some(w) = warning {
             if !self.warned {
                 self.warned = true;
-                self.inv.diagnostics.push(Diagnostic::warning(self.os_path.clone(), w));
+                self.inv
+                    .diagnostics
+                    .push(Diagnostic::warning(self.os_path.clone(), w));
             }
         }
         ctx
@@ -199,7 +207,9 @@ impl Scan<'_> {
                     Ok(p) if p.is_file() => p,
                     Ok(_) | Err(RootError::NotFound) => continue,
                     Err(RootError::Refused(m) | RootError::Io(m)) => {
-                        self.inv.diagnostics.push(Diagnostic::warning(rel.as_str(), m));
+                        self.inv
+                            .diagnostics
+                            .push(Diagnostic::warning(rel.as_str(), m));
                         continue;
                     }
                 };
@@ -219,28 +229,40 @@ impl Scan<'_> {
             rpm::RpmDbFormat::Sqlite => {
                 let (rows, errors) = rpm::read_sqlite(host);
                 self.errors(rel, errors);
-                let blobs = rows.iter().map(|(n, b)| (format!("record {n}"), b.as_slice()));
+                let blobs = rows
+                    .iter()
+                    .map(|(n, b)| (format!("record {n}"), b.as_slice()));
                 let r = rpm::packages_from_blobs(rel, blobs, &ctx);
                 self.add(rel, r);
             }
             rpm::RpmDbFormat::Ndb => {
-                let Some((_, bytes)) = self.read(rel, RPMDB_LIMIT) else { return };
+                let Some((_, bytes)) = self.read(rel, RPMDB_LIMIT) else {
+                    return;
+                };
                 let (blobs, errors) = read_ndb(&bytes);
                 self.errors(rel, errors);
                 let r = rpm::packages_from_blobs(
                     rel,
-                    blobs.into_iter().enumerate().map(|(i, b)| (format!("blob {}", i + 1), b)),
+                    blobs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, b)| (format!("blob {}", i + 1), b)),
                     &ctx,
                 );
                 self.add(rel, r);
             }
             rpm::RpmDbFormat::Bdb => {
-                let Some((_, bytes)) = self.read(rel, RPMDB_LIMIT) else { return };
+                let Some((_, bytes)) = self.read(rel, RPMDB_LIMIT) else {
+                    return;
+                };
                 let (values, errors) = read_bdb_hash(&bytes);
                 self.errors(rel, errors);
                 let r = rpm::packages_from_blobs(
                     rel,
-                    values.iter().enumerate().map(|(i, b)| (format!("record {}", i + 1), b.as_slice())),
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| (format!("record {}", i + 1), b.as_slice())),
                     &ctx,
                 );
                 self.add(rel, r);

@@ -49,7 +49,9 @@ impl OsRelease {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let Some((k, v)) = line.split_once('=') else { continue };
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
             let v = unquote(v);
             match k.trim() {
                 "ID" => os.id = v.to_ascii_lowercase(),
@@ -103,7 +105,11 @@ impl OsRelease {
     }
 
     fn own_target(&self) -> Option<OsvTarget> {
-        let ver = self.version_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let ver = self
+            .version_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
         let target = |eco: Ecosystem, suffix: Option<String>| {
             let warning = match suffix {
                 Some(_) => None,
@@ -112,7 +118,11 @@ impl OsRelease {
                     self.display_name()
                 )),
             };
-            Some(OsvTarget { ecosystem: eco, suffix, warning })
+            Some(OsvTarget {
+                ecosystem: eco,
+                suffix,
+                warning,
+            })
         };
         match self.id.as_str() {
             "debian" => {
@@ -141,8 +151,14 @@ impl OsRelease {
                 });
                 target(Ecosystem::Alpine, suffix)
             }
-            "almalinux" => target(Ecosystem::AlmaLinux, ver.and_then(major).map(str::to_string)),
-            "rocky" => target(Ecosystem::RockyLinux, ver.and_then(major).map(str::to_string)),
+            "almalinux" => target(
+                Ecosystem::AlmaLinux,
+                ver.and_then(major).map(str::to_string),
+            ),
+            "rocky" => target(
+                Ecosystem::RockyLinux,
+                ver.and_then(major).map(str::to_string),
+            ),
             "rhel" => target(
                 Ecosystem::RedHat,
                 ver.and_then(major).map(|m| format!("enterprise_linux:{m}")),
@@ -150,19 +166,32 @@ impl OsRelease {
             "sles" | "sled" | "sles_sap" | "sle-micro" | "sl-micro" | "suse" => {
                 target(Ecosystem::Suse, self.pretty_name.clone())
             }
-            "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" | "opensuse-microos"
+            "opensuse"
+            | "opensuse-leap"
+            | "opensuse-tumbleweed"
+            | "opensuse-microos"
             | "opensuse-leap-micro" => target(Ecosystem::OpenSuse, self.pretty_name.clone()),
-            "mariner" | "cbl-mariner" | "azurelinux" => {
-                target(Ecosystem::AzureLinux, ver.and_then(major_minor).map(str::to_string))
-            }
-            "photon" => target(Ecosystem::PhotonOs, ver.and_then(major_minor).map(str::to_string)),
+            "mariner" | "cbl-mariner" | "azurelinux" => target(
+                Ecosystem::AzureLinux,
+                ver.and_then(major_minor).map(str::to_string),
+            ),
+            "photon" => target(
+                Ecosystem::PhotonOs,
+                ver.and_then(major_minor).map(str::to_string),
+            ),
             "mageia" => target(Ecosystem::Mageia, ver.and_then(major).map(str::to_string)),
             "openeuler" => target(Ecosystem::OpenEuler, ver.map(str::to_string)),
             // Rolling distributions: OSV has no release suffix for them.
-            "wolfi" => Some(OsvTarget { ecosystem: Ecosystem::Wolfi, suffix: None, warning: None }),
-            "chainguard" => {
-                Some(OsvTarget { ecosystem: Ecosystem::Chainguard, suffix: None, warning: None })
-            }
+            "wolfi" => Some(OsvTarget {
+                ecosystem: Ecosystem::Wolfi,
+                suffix: None,
+                warning: None,
+            }),
+            "chainguard" => Some(OsvTarget {
+                ecosystem: Ecosystem::Chainguard,
+                suffix: None,
+                warning: None,
+            }),
             _ => None,
         }
     }
@@ -209,8 +238,12 @@ fn ubuntu_suffix(v: &str) -> Option<String> {
     if mm.len() != 2 {
         return None;
     }
-    let lts = year % 2 == 0 && mm == "04";
-    Some(if lts { format!("{yy}.{mm}:LTS") } else { format!("{yy}.{mm}") })
+    let lts = year & 1 == 0 && mm == "04";
+    Some(if lts {
+        format!("{yy}.{mm}:LTS")
+    } else {
+        format!("{yy}.{mm}")
+    })
 }
 
 #[cfg(test)]
@@ -254,12 +287,15 @@ mod tests {
 
     #[test]
     fn debian_sid_and_derivatives_warn() {
-        let t = os("PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nID=debian\nVERSION_CODENAME=trixie")
-            .osv_target()
-            .unwrap();
+        let t =
+            os("PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nID=debian\nVERSION_CODENAME=trixie")
+                .osv_target()
+                .unwrap();
         assert_eq!((t.ecosystem, t.suffix), (Ecosystem::Debian, None));
         assert!(t.warning.unwrap().contains("testing/unstable"));
-        let t = os("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.2\"").osv_target().unwrap();
+        let t = os("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.2\"")
+            .osv_target()
+            .unwrap();
         assert_eq!((t.ecosystem, t.suffix), (Ecosystem::Ubuntu, None));
         assert!(t.warning.unwrap().contains("derivative"));
         assert_eq!(os("ID=gentoo").osv_target(), None);

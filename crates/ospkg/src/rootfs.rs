@@ -60,7 +60,8 @@ pub(crate) fn resolve(root: &Path, rel: &str) -> Result<PathBuf, RootError> {
                     "{rel}: too many levels of symbolic links"
                 )));
             }
-            let target = fs::read_link(&candidate).map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
+            let target =
+                fs::read_link(&candidate).map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
             if target.is_absolute() {
                 done.clear();
                 current = root.to_path_buf();
@@ -105,7 +106,9 @@ pub(crate) fn read(root: &Path, rel: &str, limit: u64) -> Result<(PathBuf, Vec<u
         std::io::ErrorKind::NotFound => RootError::NotFound,
         _ => RootError::Io(format!("{rel}: {e}")),
     })?;
-    let meta = file.metadata().map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
     if !meta.is_file() {
         return Err(RootError::Refused(format!("{rel}: not a regular file")));
     }
@@ -120,7 +123,9 @@ pub(crate) fn read(root: &Path, rel: &str, limit: u64) -> Result<(PathBuf, Vec<u
         .read_to_end(&mut buf)
         .map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
     if buf.len() as u64 > limit {
-        return Err(RootError::Io(format!("{rel}: grew past the {limit}-byte limit while read")));
+        return Err(RootError::Io(format!(
+            "{rel}: grew past the {limit}-byte limit while read"
+        )));
     }
     Ok((path, buf))
 }

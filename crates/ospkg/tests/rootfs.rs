@@ -8,7 +8,8 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-const UBUNTU: &str = "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n";
+const UBUNTU: &str =
+    "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n";
 const STATUS: &str = "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.11.dfsg-2ubuntu9\n\nPackage: old\nStatus: deinstall ok config-files\nVersion: 1.0\n";
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -28,9 +29,16 @@ fn relative_os_release_link_resolves_inside_root() {
     let inv = scan_root(root);
     assert_eq!(inv.os.as_ref().unwrap().id, "ubuntu");
     assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
-    assert_eq!(inv.packages.len(), 1, "config-files only packages are not installed");
+    assert_eq!(
+        inv.packages.len(),
+        1,
+        "config-files only packages are not installed"
+    );
     let p = &inv.packages[0];
-    assert_eq!((p.ecosystem.clone(), p.distro.as_deref()), (Ecosystem::Ubuntu, Some("22.04:LTS")));
+    assert_eq!(
+        (p.ecosystem.clone(), p.distro.as_deref()),
+        (Ecosystem::Ubuntu, Some("22.04:LTS"))
+    );
     assert_eq!(p.osv_ecosystem(), "Ubuntu:22.04:LTS");
     assert_eq!(
         p.purl.to_string(),
@@ -50,7 +58,10 @@ fn absolute_link_is_taken_relative_to_the_root() {
     fs::create_dir_all(root.join("var/lib")).unwrap();
     symlink("/data/dpkg", root.join("var/lib/dpkg")).unwrap();
     let inv = scan_root(root);
-    assert_eq!(inv.os.as_ref().unwrap().version_id.as_deref(), Some("22.04"));
+    assert_eq!(
+        inv.os.as_ref().unwrap().version_id.as_deref(),
+        Some("22.04")
+    );
     assert_eq!(inv.packages.len(), 1);
     assert_eq!(inv.packages[0].location.path, "var/lib/dpkg/status");
 }
@@ -72,13 +83,29 @@ fn links_out_of_the_root_are_not_followed() {
     let rel_target = format!("{up}{}", outside.path().join("os-release").display());
     symlink(&rel_target, root.join("etc/os-release")).unwrap();
     // Absolute: names a host file, but is resolved inside the root (absent there).
-    symlink(outside.path().join("os-release"), root.join("usr/lib/os-release")).unwrap();
-    symlink(outside.path().join("status"), root.join("var/lib/dpkg/status")).unwrap();
+    symlink(
+        outside.path().join("os-release"),
+        root.join("usr/lib/os-release"),
+    )
+    .unwrap();
+    symlink(
+        outside.path().join("status"),
+        root.join("var/lib/dpkg/status"),
+    )
+    .unwrap();
 
     let inv = scan_root(root);
-    assert!(inv.os.is_none(), "read a file outside the root: {:?}", inv.os);
+    assert!(
+        inv.os.is_none(),
+        "read a file outside the root: {:?}",
+        inv.os
+    );
     assert!(inv.packages.is_empty(), "read a database outside the root");
-    let climbed: Vec<_> = inv.diagnostics.iter().filter(|d| d.message.contains("above the root")).collect();
+    let climbed: Vec<_> = inv
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("above the root"))
+        .collect();
     assert_eq!(climbed.len(), 1, "{:?}", inv.diagnostics);
     assert_eq!(climbed[0].path, "etc/os-release");
 
@@ -98,7 +125,13 @@ fn link_loops_end_with_a_diagnostic() {
     symlink("os-release", root.join("etc/os-release2")).unwrap();
     let inv = scan_root(root);
     assert!(inv.os.is_none());
-    assert!(inv.diagnostics.iter().any(|d| d.message.contains("too many levels")), "{:?}", inv.diagnostics);
+    assert!(
+        inv.diagnostics
+            .iter()
+            .any(|d| d.message.contains("too many levels")),
+        "{:?}",
+        inv.diagnostics
+    );
 }
 
 #[test]
@@ -112,7 +145,11 @@ fn falls_back_to_usr_lib_os_release_and_reads_status_d() {
         "var/lib/dpkg/status.d/base-files",
         "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n",
     );
-    write(root, "var/lib/dpkg/status.d/base-files.md5sums", "0123 etc/debian_version\n");
+    write(
+        root,
+        "var/lib/dpkg/status.d/base-files.md5sums",
+        "0123 etc/debian_version\n",
+    );
     write(
         root,
         "var/lib/dpkg/status.d/libssl3",
@@ -120,28 +157,65 @@ fn falls_back_to_usr_lib_os_release_and_reads_status_d() {
     );
     let inv = scan_root(root);
     assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
-    assert_eq!(inv.sources, vec!["var/lib/dpkg/status.d/base-files", "var/lib/dpkg/status.d/libssl3"]);
-    let names: Vec<_> = inv.packages.iter().map(|p| (p.name.as_str(), p.source_name.as_deref())).collect();
-    assert_eq!(names, vec![("base-files", Some("base-files")), ("libssl3", Some("openssl"))]);
-    assert!(inv.packages.iter().all(|p| p.osv_ecosystem() == "Debian:12"));
+    assert_eq!(
+        inv.sources,
+        vec![
+            "var/lib/dpkg/status.d/base-files",
+            "var/lib/dpkg/status.d/libssl3"
+        ]
+    );
+    let names: Vec<_> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.source_name.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("base-files", Some("base-files")),
+            ("libssl3", Some("openssl"))
+        ]
+    );
+    assert!(inv
+        .packages
+        .iter()
+        .all(|p| p.osv_ecosystem() == "Debian:12"));
 }
 
 #[test]
 fn debian_sid_and_derivatives_warn_without_suffix() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    write(root, "etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nID=debian\nVERSION_CODENAME=trixie\n");
+    write(
+        root,
+        "etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nID=debian\nVERSION_CODENAME=trixie\n",
+    );
     write(root, "var/lib/dpkg/status", STATUS);
     let inv = scan_root(root);
     assert_eq!(inv.packages[0].distro, None);
-    assert_eq!(inv.packages[0].purl.qualifiers.get("distro").map(String::as_str), Some("debian-trixie"));
+    assert_eq!(
+        inv.packages[0]
+            .purl
+            .qualifiers
+            .get("distro")
+            .map(String::as_str),
+        Some("debian-trixie")
+    );
     assert_eq!(inv.diagnostics.len(), 1);
     assert!(inv.diagnostics[0].message.contains("testing/unstable"));
 
-    write(root, "etc/os-release", "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.2\"\n");
+    write(
+        root,
+        "etc/os-release",
+        "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.2\"\n",
+    );
     let inv = scan_root(root);
     let p = &inv.packages[0];
-    assert_eq!((p.ecosystem.clone(), p.distro.clone()), (Ecosystem::Ubuntu, None));
+    assert_eq!(
+        (p.ecosystem.clone(), p.distro.clone()),
+        (Ecosystem::Ubuntu, None)
+    );
     assert_eq!(p.purl.namespace.as_deref(), Some("linuxmint"));
     assert!(inv.diagnostics[0].message.contains("derivative"));
 }

@@ -5,7 +5,9 @@ use portcullis_ospkg::{scan_root, OsInventory};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn find<'a>(inv: &'a OsInventory, name: &str) -> &'a Package {
@@ -13,10 +15,6 @@ fn find<'a>(inv: &'a OsInventory, name: &str) -> &'a Package {
         .iter()
         .find(|p| p.name == name)
         .unwrap_or_else(|| panic!("no package {name}"))
-}
-
-fn errors(inv: &OsInventory) -> Vec<String> {
-    inv.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect()
 }
 
 #[test]
@@ -42,7 +40,10 @@ fn debian12_dpkg_status() {
     assert_eq!(first.name, "adduser");
     assert_eq!(first.location.path, "var/lib/dpkg/status");
     assert_eq!(first.location.line, Some(1));
-    assert_eq!(first.purl.to_string(), "pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12");
+    assert_eq!(
+        first.purl.to_string(),
+        "pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12"
+    );
 
     let bash = find(&inv, "bash");
     assert_eq!(bash.version, "5.2.15-2+b8");
@@ -77,7 +78,10 @@ fn mariner_sqlite_rpmdb_read_only() {
     let root = fixture("mariner2");
     let dir = root.join("var/lib/rpm");
     let listing = |d: &Path| {
-        let mut v: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         v.sort();
         v
     };
@@ -92,8 +96,14 @@ fn mariner_sqlite_rpmdb_read_only() {
     assert_eq!(inv.packages.len(), 129);
     assert_eq!(inv.sources, vec!["var/lib/rpm/rpmdb.sqlite"]);
     assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
-    assert_eq!(inv.os.as_ref().unwrap().osv_ecosystem().as_deref(), Some("Azure Linux:2.0"));
-    assert!(inv.packages.iter().all(|p| p.ecosystem == Ecosystem::AzureLinux && p.distro.as_deref() == Some("2.0")));
+    assert_eq!(
+        inv.os.as_ref().unwrap().osv_ecosystem().as_deref(),
+        Some("Azure Linux:2.0")
+    );
+    assert!(inv
+        .packages
+        .iter()
+        .all(|p| p.ecosystem == Ecosystem::AzureLinux && p.distro.as_deref() == Some("2.0")));
     assert!(inv.packages.iter().all(|p| p.name != "gpg-pubkey"));
 
     let glibc = find(&inv, "glibc");
@@ -101,14 +111,20 @@ fn mariner_sqlite_rpmdb_read_only() {
     assert_eq!(glibc.source_name.as_deref(), Some("glibc"));
     assert_eq!(glibc.source_version, None);
     assert_eq!(glibc.location.path, "var/lib/rpm/rpmdb.sqlite");
-    assert_eq!(glibc.licenses, vec!["BSD AND GPLv2+ AND Inner-Net AND ISC AND LGPLv2+ AND MIT"]);
+    assert_eq!(
+        glibc.licenses,
+        vec!["BSD AND GPLv2+ AND Inner-Net AND ISC AND LGPLv2+ AND MIT"]
+    );
     assert_eq!(
         glibc.purl.to_string(),
         "pkg:rpm/mariner/glibc@2.34-2.cm2?arch=x86_64&distro=mariner-2.0&upstream=glibc-2.34-2.cm2.src.rpm"
     );
     let release = find(&inv, "mariner-release");
     assert_eq!(release.version, "2.0-4.cm2");
-    assert_eq!(release.purl.qualifiers.get("arch").map(String::as_str), Some("noarch"));
+    assert_eq!(
+        release.purl.qualifiers.get("arch").map(String::as_str),
+        Some("noarch")
+    );
 }
 
 #[test]
@@ -118,7 +134,10 @@ fn sle15_ndb_rpmdb() {
     assert_eq!(inv.sources, vec!["var/lib/rpm/Packages.db"]);
     assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
     let suffix = "SUSE Linux Enterprise Server 15 SP3";
-    assert!(inv.packages.iter().all(|p| p.ecosystem == Ecosystem::Suse && p.distro.as_deref() == Some(suffix)));
+    assert!(inv
+        .packages
+        .iter()
+        .all(|p| p.ecosystem == Ecosystem::Suse && p.distro.as_deref() == Some(suffix)));
     let pcre = find(&inv, "libpcre1");
     assert_eq!(pcre.version, "8.45-20.10.1");
     assert_eq!(pcre.source_name.as_deref(), Some("pcre"));
@@ -138,9 +157,15 @@ fn bdb_rpmdb_without_os_release() {
     assert_eq!(inv.packages.len(), 1);
     assert_eq!(inv.sources, vec!["var/lib/rpm/Packages"]);
     let p = &inv.packages[0];
-    assert_eq!((p.name.as_str(), p.version.as_str()), ("libuuid", "2.32.1-42.el8_8"));
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str()),
+        ("libuuid", "2.32.1-42.el8_8")
+    );
     assert_eq!(p.source_name.as_deref(), Some("util-linux"));
-    assert_eq!((p.ecosystem.clone(), p.distro.clone()), (Ecosystem::RedHat, None));
+    assert_eq!(
+        (p.ecosystem.clone(), p.distro.clone()),
+        (Ecosystem::RedHat, None)
+    );
     assert_eq!(
         p.purl.to_string(),
         "pkg:rpm/redhat/libuuid@2.32.1-42.el8_8?arch=x86_64&upstream=util-linux-2.32.1-42.el8_8.src.rpm"
@@ -156,7 +181,10 @@ fn alpine_installed_databases() {
     let inv = scan_root(&fixture("alpine-syft"));
     assert_eq!(inv.packages.len(), 14);
     assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
-    assert!(inv.packages.iter().all(|p| p.osv_ecosystem() == "Alpine:v3.16"));
+    assert!(inv
+        .packages
+        .iter()
+        .all(|p| p.osv_ecosystem() == "Alpine:v3.16"));
     let data = find(&inv, "alpine-baselayout-data");
     assert_eq!(data.version, "3.2.0-r22");
     assert_eq!(data.source_name.as_deref(), Some("alpine-baselayout"));
@@ -171,9 +199,19 @@ fn alpine_installed_databases() {
     let inv = scan_root(&fixture("alpine-trivy"));
     assert_eq!(inv.packages.len(), 15);
     let musl = find(&inv, "musl");
-    assert_eq!((musl.version.as_str(), musl.source_name.as_deref()), ("1.1.14-r10", Some("musl")));
-    assert_eq!((musl.ecosystem.clone(), musl.distro.clone()), (Ecosystem::Alpine, None));
-    let bad: Vec<_> = inv.diagnostics.iter().filter(|d| d.path == "lib/apk/db/installed").collect();
+    assert_eq!(
+        (musl.version.as_str(), musl.source_name.as_deref()),
+        ("1.1.14-r10", Some("musl"))
+    );
+    assert_eq!(
+        (musl.ecosystem.clone(), musl.distro.clone()),
+        (Ecosystem::Alpine, None)
+    );
+    let bad: Vec<_> = inv
+        .diagnostics
+        .iter()
+        .filter(|d| d.path == "lib/apk/db/installed")
+        .collect();
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0].line, Some(23));
     assert!(bad[0].message.contains("invalidPackageWithoutAVersion"));
@@ -187,4 +225,25 @@ fn empty_root_has_nothing() {
     assert!(inv.diagnostics.is_empty());
     let inv = scan_root(Path::new("/nonexistent/portcullis/root"));
     assert!(inv.packages.is_empty());
+}
+
+/// Timing of the Debian 12 status (740 packages); run with
+/// `cargo test --release -p portcullis-ospkg --test scan -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn debian12_timing() {
+    let root = fixture("debian12");
+    let _ = scan_root(&root);
+    let n = 50;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        assert_eq!(scan_root(&root).packages.len(), 740);
+    }
+    println!("debian12 scan_root: {:?} per run", t.elapsed() / n);
+    let root = fixture("mariner2");
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        assert_eq!(scan_root(&root).packages.len(), 129);
+    }
+    println!("mariner2 scan_root: {:?} per run", t.elapsed() / n);
 }

@@ -44,7 +44,11 @@ pub fn osv_release(ecosystem: &Ecosystem, qualifier: &str) -> Option<String> {
             if !digits(year) || !digits(month) || year.len() != 2 || month.len() != 2 {
                 return None;
             }
-            let lts = month == "04" && year.bytes().last().is_some_and(|b| (b - b'0') % 2 == 0);
+            let lts = month == "04"
+                && year
+                    .bytes()
+                    .last()
+                    .is_some_and(|b| matches!(b, b'0' | b'2' | b'4' | b'6' | b'8'));
             Some(if lts {
                 format!("{year}.{month}:LTS")
             } else {
@@ -58,9 +62,10 @@ pub fn osv_release(ecosystem: &Ecosystem, qualifier: &str) -> Option<String> {
             let (a, b) = (parts.next()?, parts.next()?);
             (digits(a) && digits(b)).then(|| format!("v{a}.{b}"))
         }
-        Ecosystem::AlmaLinux | Ecosystem::RockyLinux | Ecosystem::Mageia => {
-            major(strip_id(&q, &["almalinux", "alma", "rocky", "rockylinux", "mageia"]))
-        }
+        Ecosystem::AlmaLinux | Ecosystem::RockyLinux | Ecosystem::Mageia => major(strip_id(
+            &q,
+            &["almalinux", "alma", "rocky", "rockylinux", "mageia"],
+        )),
         Ecosystem::PhotonOs => {
             let v = strip_id(&q, &["photon"]);
             let mut parts = v.split('.');
@@ -129,7 +134,10 @@ pub fn upstream_source(upstream: &str) -> Option<(String, Option<String>)> {
     if u.is_empty() {
         return None;
     }
-    if let Some(stem) = u.strip_suffix(".src.rpm").or_else(|| u.strip_suffix(".nosrc.rpm")) {
+    if let Some(stem) = u
+        .strip_suffix(".src.rpm")
+        .or_else(|| u.strip_suffix(".nosrc.rpm"))
+    {
         // name-version-release: the last two dashes separate the fields.
         let (rest, release) = stem.rsplit_once('-')?;
         let (name, version) = rest.rsplit_once('-')?;
@@ -139,7 +147,9 @@ pub fn upstream_source(upstream: &str) -> Option<(String, Option<String>)> {
         return Some((name.to_string(), Some(format!("{version}-{release}"))));
     }
     match u.split_once('@') {
-        Some((n, v)) if !n.is_empty() => Some((n.to_string(), Some(v.to_string()).filter(|v| !v.is_empty()))),
+        Some((n, v)) if !n.is_empty() => {
+            Some((n.to_string(), Some(v.to_string()).filter(|v| !v.is_empty())))
+        }
         Some(_) => None,
         None => Some((u.to_string(), None)),
     }
@@ -156,14 +166,26 @@ mod tests {
         assert_eq!(r(Ecosystem::Debian, "debian-11.5").as_deref(), Some("11"));
         assert_eq!(r(Ecosystem::Debian, "bookworm").as_deref(), Some("12"));
         assert_eq!(r(Ecosystem::Debian, "sid"), None);
-        assert_eq!(r(Ecosystem::Ubuntu, "ubuntu-22.04").as_deref(), Some("22.04:LTS"));
-        assert_eq!(r(Ecosystem::Ubuntu, "ubuntu-23.10").as_deref(), Some("23.10"));
+        assert_eq!(
+            r(Ecosystem::Ubuntu, "ubuntu-22.04").as_deref(),
+            Some("22.04:LTS")
+        );
+        assert_eq!(
+            r(Ecosystem::Ubuntu, "ubuntu-23.10").as_deref(),
+            Some("23.10")
+        );
         assert_eq!(r(Ecosystem::Ubuntu, "21.04").as_deref(), Some("21.04"));
         assert_eq!(r(Ecosystem::Ubuntu, "noble").as_deref(), Some("24.04:LTS"));
-        assert_eq!(r(Ecosystem::Alpine, "alpine-3.18.4").as_deref(), Some("v3.18"));
+        assert_eq!(
+            r(Ecosystem::Alpine, "alpine-3.18.4").as_deref(),
+            Some("v3.18")
+        );
         assert_eq!(r(Ecosystem::Alpine, "3.20").as_deref(), Some("v3.20"));
         assert_eq!(r(Ecosystem::Alpine, "edge"), None);
-        assert_eq!(r(Ecosystem::AlmaLinux, "almalinux-9.3").as_deref(), Some("9"));
+        assert_eq!(
+            r(Ecosystem::AlmaLinux, "almalinux-9.3").as_deref(),
+            Some("9")
+        );
         assert_eq!(r(Ecosystem::RockyLinux, "rocky-8").as_deref(), Some("8"));
         assert_eq!(r(Ecosystem::PhotonOs, "photon-5.0").as_deref(), Some("5.0"));
         assert_eq!(r(Ecosystem::RedHat, "rhel-9"), None);
@@ -174,7 +196,10 @@ mod tests {
     #[test]
     fn upstreams() {
         assert_eq!(upstream_source("glibc"), Some(("glibc".into(), None)));
-        assert_eq!(upstream_source("bash@5.2.15-2"), Some(("bash".into(), Some("5.2.15-2".into()))));
+        assert_eq!(
+            upstream_source("bash@5.2.15-2"),
+            Some(("bash".into(), Some("5.2.15-2".into())))
+        );
         assert_eq!(
             upstream_source("glibc-2.34-1.el9.src.rpm"),
             Some(("glibc".into(), Some("2.34-1.el9".into())))

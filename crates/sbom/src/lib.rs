@@ -63,7 +63,11 @@ pub fn read(path: &str, text: &str) -> SbomRead {
 ///
 /// The output is reproducible: the serial number is derived from the content
 /// and the time is [`SbomSubject::created`].
-pub fn write_cyclonedx(subject: &SbomSubject, packages: &[Package], findings: &[Finding]) -> String {
+pub fn write_cyclonedx(
+    subject: &SbomSubject,
+    packages: &[Package],
+    findings: &[Finding],
+) -> String {
     write::write_cyclonedx(subject, packages, findings)
 }
 

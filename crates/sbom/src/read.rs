@@ -166,17 +166,24 @@ pub(crate) fn read(path: &str, text: &str) -> SbomRead {
     let top: Top<'_> = match serde_json::from_str(text) {
         Ok(t) => t,
         Err(e) => {
-            r.out.diagnostics.push(json_error(path, &e, "the SBOM is not valid JSON", None));
+            r.out
+                .diagnostics
+                .push(json_error(path, &e, "the SBOM is not valid JSON", None));
             return r.out;
         }
     };
     r.lines = LineIndex::new(text);
     let bom_format = top.bom_format.and_then(raw_str);
     let spdx_version = top.spdx_version.and_then(raw_str);
-    if bom_format.as_deref() == Some("CycloneDX") || (spdx_version.is_none() && top.components.is_some()) {
+    if bom_format.as_deref() == Some("CycloneDX")
+        || (spdx_version.is_none() && top.components.is_some())
+    {
         if let Some(v) = top.spec_version.and_then(raw_str) {
             if !v.starts_with("1.") {
-                r.warn_at(top.spec_version, format!("CycloneDX specVersion {v:?} is not 1.x; reading it as 1.6"));
+                r.warn_at(
+                    top.spec_version,
+                    format!("CycloneDX specVersion {v:?} is not 1.x; reading it as 1.6"),
+                );
             }
         }
         if let Some(list) = top.components {
@@ -186,7 +193,9 @@ pub(crate) fn read(path: &str, text: &str) -> SbomRead {
         if !v.starts_with("SPDX-2.") {
             r.error_at(
                 top.spdx_version,
-                format!("{v} documents are not supported: only SPDX 2.x JSON (2.3 and earlier) is read"),
+                format!(
+                    "{v} documents are not supported: only SPDX 2.x JSON (2.3 and earlier) is read"
+                ),
             );
             return r.out;
         }
@@ -209,7 +218,12 @@ fn raw_str(raw: &RawValue) -> Option<String> {
     serde_json::from_str::<String>(raw.get()).ok()
 }
 
-fn json_error(path: &str, e: &serde_json::Error, what: &str, base: Option<(u32, u32)>) -> Diagnostic {
+fn json_error(
+    path: &str,
+    e: &serde_json::Error,
+    what: &str,
+    base: Option<(u32, u32)>,
+) -> Diagnostic {
     let (mut line, mut col) = (sat(e.line()), sat(e.column()));
     if let Some((bl, bc)) = base {
         // serde_json counts from the start of the slice it was given.
@@ -328,7 +342,12 @@ impl<'t> Reader<'t> {
                 licenses.push(e.trim().to_string());
             }
             if let Some(lic) = &l.license {
-                if let Some(s) = lic.id.as_deref().or(lic.name.as_deref()).filter(|s| is_license_value(s)) {
+                if let Some(s) = lic
+                    .id
+                    .as_deref()
+                    .or(lic.name.as_deref())
+                    .filter(|s| is_license_value(s))
+                {
                     licenses.push(s.trim().to_string());
                 }
             }
@@ -351,7 +370,14 @@ impl<'t> Reader<'t> {
             }
         }
         let source = source.filter(|(n, _)| !n.is_empty());
-        self.add(purl_text, c.version.as_deref(), licenses, scope, source, line);
+        self.add(
+            purl_text,
+            c.version.as_deref(),
+            licenses,
+            scope,
+            source,
+            line,
+        );
     }
 
     fn note_no_purl(&mut self, name: Option<&str>, version: Option<&str>, line: Option<u32>) {
@@ -405,11 +431,17 @@ impl<'t> Reader<'t> {
             .or_else(|| version_field.map(str::to_string))
             .unwrap_or_default();
         let distro = if ecosystem.is_distro() {
-            purl.qualifiers.get("distro").and_then(|q| osv_release(&ecosystem, q))
+            purl.qualifiers
+                .get("distro")
+                .and_then(|q| osv_release(&ecosystem, q))
         } else {
             None
         };
-        let source = source.or_else(|| purl.qualifiers.get("upstream").and_then(|u| upstream_source(u)));
+        let source = source.or_else(|| {
+            purl.qualifiers
+                .get("upstream")
+                .and_then(|u| upstream_source(u))
+        });
         let (source_name, source_version) = match source {
             Some((n, v)) => (Some(n), v.filter(|v| *v != version)),
             None => (None, None),
@@ -433,14 +465,21 @@ impl<'t> Reader<'t> {
         });
     }
 
-    fn spdx(&mut self, list: &'t RawValue, describes: Option<&'t RawValue>, relationships: Option<&'t RawValue>) {
+    fn spdx(
+        &mut self,
+        list: &'t RawValue,
+        describes: Option<&'t RawValue>,
+        relationships: Option<&'t RawValue>,
+    ) {
         // The packages the document describes are the subject, not dependencies.
         let mut roots: HashSet<String> = describes
             .and_then(|d| serde_json::from_str::<Vec<String>>(d.get()).ok())
             .unwrap_or_default()
             .into_iter()
             .collect();
-        if let Some(rels) = relationships.and_then(|r| serde_json::from_str::<Vec<SpdxRelationship<'_>>>(r.get()).ok()) {
+        if let Some(rels) = relationships
+            .and_then(|r| serde_json::from_str::<Vec<SpdxRelationship<'_>>>(r.get()).ok())
+        {
             for rel in rels {
                 if rel.relationship_type.as_deref() == Some("DESCRIBES")
                     && rel.spdx_element_id.as_deref() == Some("SPDXRef-DOCUMENT")
@@ -464,7 +503,8 @@ impl<'t> Reader<'t> {
             let line = base.map(|(l, _)| l);
             let purl = p.external_refs.iter().flatten().find_map(|r| {
                 let cat = r.reference_category.as_deref().unwrap_or("PACKAGE-MANAGER");
-                let pm = cat.eq_ignore_ascii_case("PACKAGE-MANAGER") || cat.eq_ignore_ascii_case("PACKAGE_MANAGER");
+                let pm = cat.eq_ignore_ascii_case("PACKAGE-MANAGER")
+                    || cat.eq_ignore_ascii_case("PACKAGE_MANAGER");
                 (pm && r.reference_type.as_deref() == Some("purl"))
                     .then_some(r.reference_locator.as_deref())
                     .flatten()
@@ -474,7 +514,15 @@ impl<'t> Reader<'t> {
                 let is_root = p.spdx_id.as_deref().is_some_and(|id| roots.contains(id));
                 let silent_purpose = matches!(
                     p.primary_package_purpose.as_deref(),
-                    Some("FILE" | "OPERATING-SYSTEM" | "CONTAINER" | "DEVICE" | "FIRMWARE" | "SOURCE" | "ARCHIVE")
+                    Some(
+                        "FILE"
+                            | "OPERATING-SYSTEM"
+                            | "CONTAINER"
+                            | "DEVICE"
+                            | "FIRMWARE"
+                            | "SOURCE"
+                            | "ARCHIVE"
+                    )
                 );
                 if !is_root && !silent_purpose {
                     self.note_no_purl(p.name.as_deref(), p.version_info.as_deref(), line);
@@ -482,13 +530,23 @@ impl<'t> Reader<'t> {
                 continue;
             };
             let mut licenses = Vec::new();
-            for l in [&p.license_declared, &p.license_concluded].into_iter().flatten() {
+            for l in [&p.license_declared, &p.license_concluded]
+                .into_iter()
+                .flatten()
+            {
                 let l = l.trim();
                 if is_license_value(l) && !licenses.iter().any(|x: &String| x == l) {
                     licenses.push(l.to_string());
                 }
             }
-            self.add(purl, p.version_info.as_deref(), licenses, DependencyScope::Runtime, None, line);
+            self.add(
+                purl,
+                p.version_info.as_deref(),
+                licenses,
+                DependencyScope::Runtime,
+                None,
+                line,
+            );
         }
     }
 
@@ -496,7 +554,10 @@ impl<'t> Reader<'t> {
         if self.no_purl > 0 {
             let mut list = self.no_purl_names.join(", ");
             if self.no_purl > self.no_purl_names.len() {
-                list.push_str(&format!(" and {} more", self.no_purl - self.no_purl_names.len()));
+                list.push_str(&format!(
+                    " and {} more",
+                    self.no_purl - self.no_purl_names.len()
+                ));
             }
             let mut d = Diagnostic::warning(
                 self.path,
@@ -536,7 +597,9 @@ pub(crate) fn looks_like_sbom(text: &str) -> bool {
         return false;
     }
     let head = bytes.get(..bytes.len().min(16 * 1024)).unwrap_or(bytes);
-    let tail = bytes.get(bytes.len().saturating_sub(4 * 1024)..).unwrap_or(bytes);
+    let tail = bytes
+        .get(bytes.len().saturating_sub(4 * 1024)..)
+        .unwrap_or(bytes);
     [head, tail].into_iter().any(|part| {
         let has = |needle: &[u8]| memchr::memmem::find(part, needle).is_some();
         (has(b"\"bomFormat\"") && has(b"\"CycloneDX\"")) || has(b"\"spdxVersion\"")

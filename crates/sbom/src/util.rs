@@ -55,6 +55,13 @@ impl ContentHash {
         }
     }
 
+    /// Add a formatted value (no intermediate string).
+    pub(crate) fn add_display(&mut self, v: &dyn std::fmt::Display) {
+        use std::fmt::Write;
+        let _ = write!(self, "{v}");
+        self.add("");
+    }
+
     /// An RFC 9562 version-8 (custom) UUID from the hash.
     pub(crate) fn uuid(&self) -> String {
         let a = self.a;
@@ -69,6 +76,16 @@ impl ContentHash {
             b >> 48,
             b & 0xffff_ffff_ffff
         )
+    }
+}
+
+impl std::fmt::Write for ContentHash {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for &byte in s.as_bytes() {
+            self.a = (self.a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            self.b = (self.b ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        Ok(())
     }
 }
 
@@ -107,7 +124,10 @@ pub(crate) fn looks_like_datetime(s: &str) -> bool {
         && b.get(7) == Some(&b'-')
         && matches!(b.get(10), Some(b'T' | b't'))
         && b.get(13) == Some(&b':')
-        && (s.ends_with('Z') || s.ends_with('z') || s.get(s.len() - 6..).is_some_and(|t| t.starts_with(['+', '-'])))
+        && (s.ends_with('Z')
+            || s.ends_with('z')
+            || s.get(s.len() - 6..)
+                .is_some_and(|t| t.starts_with(['+', '-'])))
 }
 
 #[cfg(test)]

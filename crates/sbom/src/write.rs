@@ -162,9 +162,15 @@ fn advisory_source(id: &str) -> CdxSource {
     let (name, url) = if id.starts_with("CVE-") {
         ("NVD", format!("https://nvd.nist.gov/vuln/detail/{id}"))
     } else if id.starts_with("GHSA-") {
-        ("GitHub Advisory Database", format!("https://github.com/advisories/{id}"))
+        (
+            "GitHub Advisory Database",
+            format!("https://github.com/advisories/{id}"),
+        )
     } else if id.starts_with("RUSTSEC-") {
-        ("RustSec", format!("https://rustsec.org/advisories/{id}.html"))
+        (
+            "RustSec",
+            format!("https://rustsec.org/advisories/{id}.html"),
+        )
     } else {
         ("OSV", format!("https://osv.dev/vulnerability/{id}"))
     };
@@ -202,8 +208,14 @@ fn analysis(f: &Finding) -> Option<CdxAnalysis> {
         ("vulnerable_code_not_in_execute_path", "code_not_reachable"),
         ("vulnerable_code_not_present", "code_not_present"),
         ("component_not_present", "code_not_present"),
-        ("vulnerable_code_cannot_be_controlled_by_adversary", "protected_by_mitigating_control"),
-        ("inline_mitigations_already_exist", "protected_by_mitigating_control"),
+        (
+            "vulnerable_code_cannot_be_controlled_by_adversary",
+            "protected_by_mitigating_control",
+        ),
+        (
+            "inline_mitigations_already_exist",
+            "protected_by_mitigating_control",
+        ),
         ("code_not_present", "code_not_present"),
         ("code_not_reachable", "code_not_reachable"),
         ("requires_configuration", "requires_configuration"),
@@ -212,9 +224,15 @@ fn analysis(f: &Finding) -> Option<CdxAnalysis> {
         ("protected_by_compiler", "protected_by_compiler"),
         ("protected_at_runtime", "protected_at_runtime"),
         ("protected_at_perimeter", "protected_at_perimeter"),
-        ("protected_by_mitigating_control", "protected_by_mitigating_control"),
+        (
+            "protected_by_mitigating_control",
+            "protected_by_mitigating_control",
+        ),
     ];
-    let justification = JUSTIFICATIONS.iter().find(|(w, _)| words.contains(w)).map(|(_, j)| *j);
+    let justification = JUSTIFICATIONS
+        .iter()
+        .find(|(w, _)| words.contains(w))
+        .map(|(_, j)| *j);
     let (state, response) = if justification.is_some() || words.contains("not_affected") {
         ("not_affected", Vec::new())
     } else if words.contains("false_positive") {
@@ -308,24 +326,33 @@ fn created(subject: &SbomSubject) -> String {
     }
 }
 
-fn content_hash(subject: &SbomSubject, packages: &[Package], findings: &[Finding], kind: &str) -> ContentHash {
+fn content_hash(
+    subject: &SbomSubject,
+    packages: &[Package],
+    findings: &[Finding],
+    kind: &str,
+) -> ContentHash {
     let mut h = ContentHash::new();
     h.add(kind);
     h.add(&subject.name);
     h.add(&subject.created);
     h.add(&subject.tool_version);
     for p in packages {
-        h.add(&p.purl.to_string());
+        h.add_display(&p.purl);
     }
     for f in findings {
         h.add(&f.id);
-        h.add(&f.package.purl.to_string());
+        h.add_display(&f.package.purl);
         h.add(f.suppressed.as_ref().map_or("", |s| s.reason.as_str()));
     }
     h
 }
 
-pub(crate) fn write_cyclonedx(subject: &SbomSubject, packages: &[Package], findings: &[Finding]) -> String {
+pub(crate) fn write_cyclonedx(
+    subject: &SbomSubject,
+    packages: &[Package],
+    findings: &[Finding],
+) -> String {
     let timestamp = created(subject);
     let serial_number = format!(
         "urn:uuid:{}",
@@ -401,7 +428,11 @@ pub(crate) fn write_cyclonedx(subject: &SbomSubject, packages: &[Package], findi
                     .upgrade_to
                     .as_ref()
                     .map(|v| format!("Upgrade {} to {v}", f.package.name)),
-                advisories: f.references.iter().map(|u| CdxAdvisory { url: u }).collect(),
+                advisories: f
+                    .references
+                    .iter()
+                    .map(|u| CdxAdvisory { url: u })
+                    .collect(),
                 published: f.published.as_deref().filter(|t| looks_like_datetime(t)),
                 updated: f.modified.as_deref().filter(|t| looks_like_datetime(t)),
                 analysis: analysis(f),
@@ -426,7 +457,11 @@ pub(crate) fn write_cyclonedx(subject: &SbomSubject, packages: &[Package], findi
                 }],
             },
             component: CdxSubject {
-                ty: if all_distro { "operating-system" } else { "application" },
+                ty: if all_distro {
+                    "operating-system"
+                } else {
+                    "application"
+                },
                 bom_ref: "portcullis-subject",
                 name: subject_name(subject),
             },
@@ -501,7 +536,11 @@ fn spdx_id_for(p: &Package) -> String {
     let ty = p.ecosystem.purl_type();
     for part in [ty, "-", p.name.as_str(), "-", p.version.as_str()] {
         for c in part.chars() {
-            id.push(if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' });
+            id.push(if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            });
         }
     }
     id
@@ -525,7 +564,13 @@ pub(crate) fn write_spdx(subject: &SbomSubject, packages: &[Package]) -> String 
     let uuid = content_hash(subject, packages, &[], "spdx").uuid();
     let safe_name: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let document_namespace = format!("https://spdx.org/spdxdocs/portcullis-{safe_name}-{uuid}");
     let tool = if subject.tool_version.is_empty() {
@@ -560,7 +605,11 @@ pub(crate) fn write_spdx(subject: &SbomSubject, packages: &[Package]) -> String 
         license_concluded: "NOASSERTION",
         license_declared: "NOASSERTION".to_string(),
         copyright_text: "NOASSERTION",
-        primary_package_purpose: Some(if all_distro { "OPERATING-SYSTEM" } else { "APPLICATION" }),
+        primary_package_purpose: Some(if all_distro {
+            "OPERATING-SYSTEM"
+        } else {
+            "APPLICATION"
+        }),
         external_refs: Vec::new(),
     });
     for (p, id) in packages.iter().zip(&ids) {
@@ -621,18 +670,30 @@ mod tests {
         assert_eq!(cvss_method("CVSS:4.0/AV:N"), "CVSSv4");
         assert_eq!(cvss_method("AV:N/AC:L/Au:N"), "CVSSv2");
         assert_eq!(advisory_source("CVE-2024-1").name, "NVD");
-        assert_eq!(advisory_source("PYSEC-2020-1").url, "https://osv.dev/vulnerability/PYSEC-2020-1");
+        assert_eq!(
+            advisory_source("PYSEC-2020-1").url,
+            "https://osv.dev/vulnerability/PYSEC-2020-1"
+        );
     }
 
     #[test]
     fn licence_kinds() {
         assert!(matches!(license_kind("MIT"), LicenseKind::Id));
-        assert!(matches!(license_kind("MIT OR Apache-2.0"), LicenseKind::Expression));
+        assert!(matches!(
+            license_kind("MIT OR Apache-2.0"),
+            LicenseKind::Expression
+        ));
         assert!(matches!(license_kind("GPL-2.0"), LicenseKind::Id));
         assert!(matches!(license_kind("GPL-2.0+"), LicenseKind::Expression));
         assert!(matches!(license_kind("BSD-like"), LicenseKind::Name));
-        assert_eq!(spdx_license(&["MIT".into(), "Apache-2.0 OR MIT".into()]), "(MIT) AND (Apache-2.0 OR MIT)");
-        assert_eq!(spdx_license(&["MIT".into(), "custom".into()]), "NOASSERTION");
+        assert_eq!(
+            spdx_license(&["MIT".into(), "Apache-2.0 OR MIT".into()]),
+            "(MIT) AND (Apache-2.0 OR MIT)"
+        );
+        assert_eq!(
+            spdx_license(&["MIT".into(), "custom".into()]),
+            "NOASSERTION"
+        );
         assert_eq!(spdx_license(&[]), "NOASSERTION");
     }
 }

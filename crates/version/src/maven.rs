@@ -142,16 +142,6 @@ fn val_str<'a>(v: &Val, raw: &'a str) -> &'a str {
     }
 }
 
-fn equal(a: &Tok, b: &Tok, ra: &str, rb: &str) -> bool {
-    a.prefix == b.prefix
-        && match (a.val, b.val) {
-            (Val::Num(x), Val::Num(y)) => x == y,
-            (Val::Known(x), Val::Known(y)) => x == y,
-            (Val::Unknown(x), Val::Unknown(y)) => cmp_ci(x.get(ra), y.get(rb)) == Ordering::Equal,
-            _ => false,
-        }
-}
-
 fn kw(v: &Val) -> u8 {
     match v {
         Val::Known(k) => *k,
@@ -159,34 +149,49 @@ fn kw(v: &Val) -> u8 {
     }
 }
 
-fn qualifier_order(t: &Tok) -> u8 {
-    let num = matches!(t.val, Val::Num(_));
-    match (num, t.prefix) {
-        (true, 2) => 2,
-        (true, _) => 3,
+/// Order of tokens with different separators: `.qualifier` < `-qualifier`
+/// < `-number` < `.number`.
+fn class(t: &Tok) -> u8 {
+    match (matches!(t.val, Val::Num(_)), t.prefix) {
         (false, 2) => 1,
         (false, _) => 0,
+        (true, 2) => 2,
+        (true, _) => 3,
     }
 }
 
-fn less(a: &Tok, b: &Tok, ra: &str, rb: &str) -> bool {
+/// Which side of a release a qualifier sorts on: 0 before (alpha..snapshot),
+/// 1 the release itself (""), 2 after (sp, unknown qualifiers).
+fn side(v: &Val) -> u8 {
+    match kw(v) {
+        k if k < EMPTY => 0,
+        EMPTY => 1,
+        _ => 2,
+    }
+}
+
+fn cmp_tok(a: &Tok, b: &Tok, ra: &str, rb: &str) -> Ordering {
     if a.prefix != b.prefix {
-        return qualifier_order(a) < qualifier_order(b);
+        let (ca, cb) = (class(a), class(b));
+        if ca <= 1 && cb <= 1 {
+            // Two qualifiers with different separators: a pre-release one is
+            // always below a post-release one (keeps the order transitive:
+            // `1-alpha` < `1` < `1.a`), otherwise `.` sorts before `-`.
+            return side(&a.val).cmp(&side(&b.val)).then(ca.cmp(&cb));
+        }
+        return ca.cmp(&cb);
     }
-    if let (Val::Num(x), Val::Num(y)) = (a.val, b.val) {
-        return x < y;
-    }
-    if matches!(a.val, Val::Num(_)) && !a.null {
-        return false;
-    }
-    if matches!(b.val, Val::Num(_)) && !b.null {
-        return true;
+    match (a.val, b.val) {
+        (Val::Num(x), Val::Num(y)) => return x.cmp(&y),
+        (Val::Num(_), _) if !a.null => return Ordering::Greater,
+        (_, Val::Num(_)) if !b.null => return Ordering::Less,
+        _ => {}
     }
     let (ka, kb) = (kw(&a.val), kw(&b.val));
     if ka == UNKNOWN && kb == UNKNOWN {
-        return cmp_ci(val_str(&a.val, ra), val_str(&b.val, rb)) == Ordering::Less;
+        return cmp_ci(val_str(&a.val, ra), val_str(&b.val, rb));
     }
-    ka < kb
+    ka.cmp(&kb)
 }
 
 pub(crate) fn compare(a: &Maven, b: &Maven, ra: &str, rb: &str) -> Ordering {
@@ -197,10 +202,10 @@ pub(crate) fn compare(a: &Maven, b: &Maven, ra: &str, rb: &str) -> Ordering {
             (None, Some(r)) => (null_of(r), *r),
             (None, None) => break,
         };
-        if equal(&l, &r, ra, rb) {
-            continue;
+        let o = cmp_tok(&l, &r, ra, rb);
+        if o != Ordering::Equal {
+            return o;
         }
-        return if less(&l, &r, ra, rb) { Ordering::Less } else { Ordering::Greater };
     }
     Ordering::Equal
 }

@@ -50,6 +50,11 @@ const SCHEMES: &[Scheme] = &[
     Scheme::Generic,
 ];
 
+/// Case count, overridable with `PORTCULLIS_PROPTEST_CASES` for long runs.
+fn cases(default: u32) -> u32 {
+    std::env::var("PORTCULLIS_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn version_like(scheme: Scheme) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(tokens(scheme)), 1..8).prop_map(|v| v.concat())
 }
@@ -89,7 +94,7 @@ fn check_total_order(scheme: Scheme, strs: &[String]) -> Result<(), TestCaseErro
 macro_rules! order_props {
     ($($name:ident => $scheme:expr),* $(,)?) => {
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 30000, ..ProptestConfig::default() })]
+            #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
             $(
                 #[test]
                 fn $name(strs in prop::collection::vec(version_like($scheme), 3..7)) {
@@ -118,7 +123,7 @@ order_props! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn parse_never_panics(s in any::<String>(), t in ".{0,40}") {

@@ -52,7 +52,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             match v.get_ref() {
                 Value::String(s) => Ok(Some((s.trim().to_string(), pos))),
                 Value::Datetime(d) if key == "expires" => Ok(Some((d.to_string(), pos))),
-                other => Err(err(pos, format!("`{key}` must be a string, not a {}: quote it", other.type_str()))),
+                other => Err(err(pos, format!("`{key}` must be a string (found {}): quote it", other.type_str()))),
             }
         };
         let mut problems = Vec::new();
@@ -77,7 +77,9 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             }
         }
         let id_text = id.as_ref().map_or("this entry", |(s, _)| s.as_str()).to_string();
+        let has_key = |key: &str| entry.get_ref().keys().any(|k| k.get_ref() == key);
         match &id {
+            None if has_key("id") => {} // wrong type, already reported
             None => problems.push(err(
                 (line, column),
                 "[[ignore]] entry has no `id`: add id = \"GHSA-…\" (the finding's ID or any of its aliases)".into(),
@@ -91,6 +93,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
                 *pos,
                 format!("accepted risk for {id_text} has an empty `reason`: say why the risk is accepted"),
             )),
+            None if has_key("reason") => {}
             None => problems.push(err(
                 (line, column),
                 format!("accepted risk for {id_text} has no `reason`: add reason = \"…\" saying why the risk is accepted"),
@@ -98,6 +101,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
         }
         let mut expiry = None;
         match &expires {
+            None if has_key("expires") => {}
             None => problems.push(err(
                 (line, column),
                 format!(

@@ -477,7 +477,8 @@ pub(crate) fn parse_json(name: &str, text: &str) -> Result<serde_json::Value, Ve
     serde_json::from_str(text).map_err(|e| VexError::Syntax {
         path: name.to_string(),
         line: u32::try_from(e.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(e.column()).unwrap_or(u32::MAX),
+        // serde_json gives column 0 at the start of a line (at end of input).
+        column: u32::try_from(e.column().max(1)).unwrap_or(u32::MAX),
         message: format!("invalid JSON: {e}: fix the syntax (a JSON validator shows where)")
             .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
     })

@@ -27,12 +27,20 @@ impl Order {
     fn u32(self, b: &[u8], at: usize) -> Option<u32> {
         let s = b.get(at..at.checked_add(4)?)?;
         let a = [s[0], s[1], s[2], s[3]];
-        Some(if self.big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+        Some(if self.big {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
     }
     fn u16(self, b: &[u8], at: usize) -> Option<u16> {
         let s = b.get(at..at.checked_add(2)?)?;
         let a = [s[0], s[1]];
-        Some(if self.big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) })
+        Some(if self.big {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        })
     }
 }
 
@@ -69,7 +77,12 @@ pub fn read_bdb_hash(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
             last.saturating_add(1)
         ));
     }
-    let db = Db { bytes, order, page_size, pages: pages_in_file.min(last.saturating_add(1)) };
+    let db = Db {
+        bytes,
+        order,
+        page_size,
+        pages: pages_in_file.min(last.saturating_add(1)),
+    };
     for pgno in 1..db.pages {
         let Some(page) = db.page(pgno) else { break };
         if !matches!(page[25], P_HASH | P_HASH_UNSORTED) {
@@ -112,11 +125,19 @@ impl<'a> Db<'a> {
     /// The bytes of item `i` of a hash page: from its offset to the start of
     /// the item before it (items are packed from the end of the page down).
     fn item(&self, page: &'a [u8], i: usize) -> Result<&'a [u8], String> {
-        let off = usize::from(self.order.u16(page, PAGE_HEADER + 2 * i).ok_or("index truncated")?);
+        let off = usize::from(
+            self.order
+                .u16(page, PAGE_HEADER + 2 * i)
+                .ok_or("index truncated")?,
+        );
         let end = if i == 0 {
             self.page_size
         } else {
-            usize::from(self.order.u16(page, PAGE_HEADER + 2 * (i - 1)).ok_or("index truncated")?)
+            usize::from(
+                self.order
+                    .u16(page, PAGE_HEADER + 2 * (i - 1))
+                    .ok_or("index truncated")?,
+            )
         };
         if off < PAGE_HEADER || off >= end || end > self.page_size {
             return Err(format!("item offset {off} is out of place"));
@@ -149,11 +170,10 @@ impl<'a> Db<'a> {
             return Err(format!("value of {tlen} bytes is over the limit"));
         }
         let mut out = Vec::with_capacity(tlen.min(self.bytes.len()));
-        let mut hops = 0usize;
+        let mut visited = std::collections::HashSet::new();
         while out.len() < tlen {
-            hops += 1;
-            if hops > self.pages {
-                return Err("overflow chain loops".to_string());
+            if !visited.insert(pgno) {
+                return Err(format!("overflow chain loops back to page {pgno}"));
             }
             let page = self
                 .page(pgno)
@@ -174,7 +194,10 @@ impl<'a> Db<'a> {
             pgno = next;
         }
         if out.len() < tlen {
-            return Err(format!("overflow chain ends after {} of {tlen} bytes", out.len()));
+            return Err(format!(
+                "overflow chain ends after {} of {tlen} bytes",
+                out.len()
+            ));
         }
         Ok(out)
     }

@@ -75,10 +75,14 @@ pub fn parse_rpm_header(bytes: &[u8]) -> Result<RpmHeader, RpmError> {
         return err(format!("header of {} bytes is too short", bytes.len()));
     };
     if il == 0 || il > MAX_INDEX {
-        return err(format!("header has {il} index entries (1 to {MAX_INDEX} allowed)"));
+        return err(format!(
+            "header has {il} index entries (1 to {MAX_INDEX} allowed)"
+        ));
     }
     if dl > MAX_DATA {
-        return err(format!("header data length {dl} is over the {MAX_DATA}-byte limit"));
+        return err(format!(
+            "header data length {dl} is over the {MAX_DATA}-byte limit"
+        ));
     }
     let index_len = (il as usize) * 16;
     let data_start = 8 + index_len;
@@ -99,12 +103,15 @@ pub fn parse_rpm_header(bytes: &[u8]) -> Result<RpmHeader, RpmError> {
         let count = u32::from_be_bytes([entry[12], entry[13], entry[14], entry[15]]);
         let is_str = matches!(ty, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18NSTRING);
         match tag {
-            TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_VENDOR | TAG_LICENSE | TAG_ARCH | TAG_SOURCERPM => {
+            TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_VENDOR | TAG_LICENSE | TAG_ARCH
+            | TAG_SOURCERPM => {
                 if !is_str {
                     return err(format!("tag {tag} has type {ty}, expected a string"));
                 }
                 let s = read_str(data, off).ok_or_else(|| {
-                    RpmError(format!("tag {tag}: string at offset {off} runs past the {dl}-byte data"))
+                    RpmError(format!(
+                        "tag {tag}: string at offset {off} runs past the {dl}-byte data"
+                    ))
                 })?;
                 let slot = match tag {
                     TAG_NAME => &mut name,
@@ -119,10 +126,14 @@ pub fn parse_rpm_header(bytes: &[u8]) -> Result<RpmHeader, RpmError> {
             }
             TAG_EPOCH => {
                 if ty != TYPE_INT32 || count == 0 {
-                    return err(format!("EPOCH has type {ty} and count {count}, expected one INT32"));
+                    return err(format!(
+                        "EPOCH has type {ty} and count {count}, expected one INT32"
+                    ));
                 }
                 h.epoch = Some(be32(data, off).ok_or_else(|| {
-                    RpmError(format!("EPOCH at offset {off} runs past the {dl}-byte data"))
+                    RpmError(format!(
+                        "EPOCH at offset {off} runs past the {dl}-byte data"
+                    ))
                 })?);
             }
             _ => {}
@@ -213,7 +224,11 @@ mod tests {
             (TAG_VERSION, TYPE_STRING, s("3.0.7")),
             (TAG_RELEASE, TYPE_STRING, s("24.el9")),
             (TAG_EPOCH, TYPE_INT32, 1u32.to_be_bytes().to_vec()),
-            (TAG_SOURCERPM, TYPE_STRING, s("openssl-3.0.7-24.el9.src.rpm")),
+            (
+                TAG_SOURCERPM,
+                TYPE_STRING,
+                s("openssl-3.0.7-24.el9.src.rpm"),
+            ),
         ]);
         let h = parse_rpm_header(&blob).unwrap();
         assert_eq!(h.osv_version(), "1:3.0.7-24.el9");
@@ -238,8 +253,14 @@ mod tests {
 
     #[test]
     fn splits_source_rpms() {
-        assert_eq!(split_source_rpm("openssl-3.0.7-1.el9.src.rpm"), Some(("openssl", "3.0.7-1.el9")));
-        assert_eq!(split_source_rpm("perl-Foo-Bar-1.0-2.src.rpm"), Some(("perl-Foo-Bar", "1.0-2")));
+        assert_eq!(
+            split_source_rpm("openssl-3.0.7-1.el9.src.rpm"),
+            Some(("openssl", "3.0.7-1.el9"))
+        );
+        assert_eq!(
+            split_source_rpm("perl-Foo-Bar-1.0-2.src.rpm"),
+            Some(("perl-Foo-Bar", "1.0-2"))
+        );
         assert_eq!(split_source_rpm("nodash.src.rpm"), None);
         assert_eq!(split_source_rpm("-1-2.src.rpm"), None);
     }

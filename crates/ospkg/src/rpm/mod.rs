@@ -23,7 +23,11 @@ pub enum RpmDbFormat {
 
 /// Turn header blobs into packages. `path` names the database in locations
 /// and diagnostics; `what` names each blob in messages (`record 3`).
-pub(crate) fn packages_from_blobs<'b, I>(path: &str, blobs: I, ctx: &DistroContext) -> (Vec<Package>, Vec<Diagnostic>)
+pub(crate) fn packages_from_blobs<'b, I>(
+    path: &str,
+    blobs: I,
+    ctx: &DistroContext,
+) -> (Vec<Package>, Vec<Diagnostic>)
 where
     I: IntoIterator<Item = (String, &'b [u8])>,
 {
@@ -46,7 +50,10 @@ where
 /// The package for one header.
 pub fn package(path: &str, h: &RpmHeader, ctx: &DistroContext) -> Package {
     let vr = format!("{}-{}", h.version, h.release);
-    let loc = Location { path: path.to_string(), line: None };
+    let loc = Location {
+        path: path.to_string(),
+        line: None,
+    };
     let mut p = ctx.package("rpm", &h.name, &h.osv_version(), &vr, loc);
     if let Some(a) = h.arch.as_deref() {
         p.purl = p.purl.with_qualifier("arch", a);
@@ -66,7 +73,12 @@ pub fn package(path: &str, h: &RpmHeader, ctx: &DistroContext) -> Package {
         }
         None => p.source_name = Some(h.name.clone()),
     }
-    if let Some(l) = h.license.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    if let Some(l) = h
+        .license
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         p.licenses.push(l.to_string());
     }
     p
@@ -82,7 +94,9 @@ pub(crate) fn read_sqlite(host_path: &Path) -> (Vec<(i64, Vec<u8>)>, Vec<String>
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let uri = sqlite_uri(host_path);
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = match Connection::open_with_flags(&uri, flags) {
         Ok(c) => c,
         Err(e) => {
@@ -112,11 +126,16 @@ pub(crate) fn read_sqlite(host_path: &Path) -> (Vec<(i64, Vec<u8>)>, Vec<String>
                     "record {}: blob column unreadable: {e}; skipped",
                     n.map_or_else(|_| "?".to_string(), |n| n.to_string())
                 )),
-                (Err(e), _) => errors.push(format!("a record has an unreadable hnum: {e}; skipped")),
+                (Err(e), _) => {
+                    errors.push(format!("a record has an unreadable hnum: {e}; skipped"))
+                }
             },
             Ok(None) => break,
             Err(e) => {
-                errors.push(format!("reading the Packages table failed after {} records: {e}", out.len()));
+                errors.push(format!(
+                    "reading the Packages table failed after {} records: {e}",
+                    out.len()
+                ));
                 break;
             }
         }

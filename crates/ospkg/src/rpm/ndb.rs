@@ -37,12 +37,16 @@ pub fn read_ndb(bytes: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
         return (blobs, errors);
     };
     if version != 0 {
-        errors.push(format!("NDB version {version} is not supported (0 expected)"));
+        errors.push(format!(
+            "NDB version {version} is not supported (0 expected)"
+        ));
         return (blobs, errors);
     }
     let npages = npages as usize;
     if npages == 0 || npages > MAX_SLOT_PAGES {
-        errors.push(format!("NDB declares {npages} slot pages (1 to {MAX_SLOT_PAGES} allowed)"));
+        errors.push(format!(
+            "NDB declares {npages} slot pages (1 to {MAX_SLOT_PAGES} allowed)"
+        ));
         return (blobs, errors);
     }
     let slots_end = npages * PAGE;
@@ -83,9 +87,12 @@ fn blob(bytes: &[u8], pkgidx: u32, blkoff: usize, blkcnt: usize) -> Result<&[u8]
     if blkoff == 0 || span < BLOB_HEADER {
         return Err(format!("bad block range {blkoff}+{blkcnt}"));
     }
-    let area = bytes
-        .get(start..end)
-        .ok_or_else(|| format!("blocks {blkoff}+{blkcnt} run past the end of the file ({} bytes)", bytes.len()))?;
+    let area = bytes.get(start..end).ok_or_else(|| {
+        format!(
+            "blocks {blkoff}+{blkcnt} run past the end of the file ({} bytes)",
+            bytes.len()
+        )
+    })?;
     if &area[..4] != MAGIC_BLOB {
         return Err("blob has a bad magic".to_string());
     }
