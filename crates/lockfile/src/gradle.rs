@@ -9,6 +9,7 @@ use crate::Parsed;
 use portcullis_model::{DependencyScope, Diagnostic, Ecosystem, Location, Package};
 
 pub(crate) fn parse(path: &str, text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Parsed::default();
     for (i, raw) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);

@@ -181,6 +181,7 @@ fn is_dependency(path: &[Vec<u8>]) -> Option<bool> {
 }
 
 pub(crate) fn parse(path: &str, text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Parsed::default();
     let lines = LineIndex::new(text);
     let mut model = Model::default();

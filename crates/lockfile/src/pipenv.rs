@@ -18,6 +18,7 @@ const SECTIONS: [(&str, DependencyScope); 2] = [
 ];
 
 pub(crate) fn parse(path: &str, text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Parsed::default();
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,

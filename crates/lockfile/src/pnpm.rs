@@ -149,7 +149,8 @@ fn parse_key(key: &str, major: Option<u32>) -> Option<(&str, &str)> {
         None => key.get(1..).is_some_and(|k| k.contains('@')),
     };
     if at_format {
-        let i = key.get(1..)?.rfind('@')? + 1;
+        // The first `@` after a scope: a URL version may hold more.
+        let i = key.get(1..)?.find('@')? + 1;
         Some((&key[..i], &key[i + 1..]))
     } else {
         let i = key.rfind('/')?;
@@ -167,16 +168,24 @@ fn finish(
     index: &mut HashMap<(String, String), usize>,
     out: &mut Parsed,
 ) {
-    let from_key = parse_key(e.key, major).filter(|(n, v)| {
-        !n.is_empty()
-            && v.starts_with(|c: char| c.is_ascii_digit())
-            && v.contains('.')
-            && !n.contains(':')
-    });
-    let (name, version) = match (from_key, e.name, e.version) {
-        (_, Some(n), Some(v)) if from_key.is_none() => (n, v),
-        (Some((n, v)), _, _) => (n, v),
-        _ => return, // tarball, git or local package without name and version
+    let parsed = parse_key(e.key, major);
+    let registry = |v: &str| {
+        v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.') && !v.contains(':')
+    };
+    // The name from the key (unless it is a URL or path), else the `name:` field.
+    let key_name = parsed
+        .map(|(n, _)| n)
+        .filter(|n| !n.is_empty() && !n.contains(':'));
+    let Some(name) = key_name.or(e.name) else {
+        return; // a tarball, git or local package without a name
+    };
+    // The version from the key when it is a registry version, else `version:`.
+    let version = match parsed.map(|(_, v)| v).filter(|v| registry(v)) {
+        Some(v) => v,
+        None => match e.version {
+            Some(v) if !v.is_empty() => v,
+            _ => return, // a local package (`file:`, `link:`) without a version
+        },
     };
     let scope = if e.dev {
         DependencyScope::Dev
@@ -207,6 +216,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn v9_non_registry_entries() {
+        let text = "lockfileVersion: '9.0'\n\npackages:\n\n  g@git+https://git@h/x.git#abc:\n    resolution: {commit: abc, repo: x, type: git}\n    version: 1.0.0\n\n  t@https://h/t.tgz:\n    resolution: {tarball: https://h/t.tgz}\n    version: 2.0.0\n\n  l@file:../l:\n    resolution: {directory: ../l, type: directory}\n\n  ok@3.0.0:\n    resolution: {integrity: x}\n";
+        let p = parse("pnpm-lock.yaml", text);
+        let got: Vec<_> = p
+            .packages
+            .iter()
+            .map(|k| (k.name.as_str(), k.version.as_str(), k.location.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("g", "1.0.0", Some(5)),
+                ("t", "2.0.0", Some(9)),
+                ("ok", "3.0.0", Some(16))
+            ]
+        );
+        assert!(p.diagnostics.is_empty());
+    }
+
+    #[test]
     fn keys() {
         assert_eq!(
             parse_key("/@a/b/1.2.3_react@17.0.2", Some(5)),
@@ -221,5 +250,9 @@ mod tests {
         assert_eq!(parse_key("a@1.2.3(b@1)(c@2)", None), Some(("a", "1.2.3")));
         assert_eq!(split_key("'@a/b@1': {}"), Some("@a/b@1"));
         assert_eq!(split_key("/a/1.0.0:"), Some("/a/1.0.0"));
+        assert_eq!(
+            parse_key("g@git+https://git@h/x.git#abc", Some(9)),
+            Some(("g", "git+https://git@h/x.git#abc"))
+        );
     }
 }

@@ -179,7 +179,12 @@ fn group_names<'a>(v: Option<&toml::Spanned<DeValue<'a>>>, out: &mut Vec<Cow<'a,
 }
 
 /// Read with the `toml` crate: any valid TOML, with syntax errors reported.
-fn slow<'a>(path: &str, text: &'a str, lines: &LineIndex, diags: &mut Vec<Diagnostic>) -> Vec<Rec<'a>> {
+fn slow<'a>(
+    path: &str,
+    text: &'a str,
+    lines: &LineIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Rec<'a>> {
     let (doc, errors) = DeTable::parse_recoverable(text);
     for e in errors.iter().take(20) {
         let mut d = Diagnostic::error(path, format!("invalid TOML: {}", e.message().trim()));
@@ -210,7 +215,9 @@ fn slow<'a>(path: &str, text: &'a str, lines: &LineIndex, diags: &mut Vec<Diagno
     for item in items {
         let line = lines.line(item.span().start);
         let DeValue::Table(t) = item.get_ref() else {
-            diags.push(Diagnostic::error(path, "`package` entry is not a table; skipped").at(line, None));
+            diags.push(
+                Diagnostic::error(path, "`package` entry is not a table; skipped").at(line, None),
+            );
             continue;
         };
         let mut r = Rec {
@@ -218,7 +225,10 @@ fn slow<'a>(path: &str, text: &'a str, lines: &LineIndex, diags: &mut Vec<Diagno
             name: str_of(t, "name"),
             version: str_of(t, "version"),
             category: str_of(t, "category"),
-            optional: matches!(t.get("optional").map(|v| v.get_ref()), Some(DeValue::Boolean(true))),
+            optional: matches!(
+                t.get("optional").map(|v| v.get_ref()),
+                Some(DeValue::Boolean(true))
+            ),
             ..Rec::default()
         };
         if let Some(DeValue::Array(groups)) = t.get("groups").map(|v| v.get_ref()) {
@@ -337,7 +347,13 @@ mod fast {
             let want = match section {
                 Section::Package => matches!(
                     key.as_ref(),
-                    "name" | "version" | "category" | "optional" | "groups" | "source" | "dependencies"
+                    "name"
+                        | "version"
+                        | "category"
+                        | "optional"
+                        | "groups"
+                        | "source"
+                        | "dependencies"
                 ),
                 Section::Source | Section::OptionalDeps | Section::DevDeps => true,
                 Section::Other => false,
@@ -571,7 +587,10 @@ mod fast {
                         if q == b'"' && raw.contains('\\') {
                             return None;
                         }
-                        let raw = raw.strip_prefix('\n').or_else(|| raw.strip_prefix("\r\n")).unwrap_or(raw);
+                        let raw = raw
+                            .strip_prefix('\n')
+                            .or_else(|| raw.strip_prefix("\r\n"))
+                            .unwrap_or(raw);
                         return Some(Cow::Borrowed(raw));
                     }
                     self.i += 1;
@@ -581,15 +600,21 @@ mod fast {
             let start = self.i;
             let mut escaped = false;
             loop {
-                let c = *self.b.get(self.i)?;
-                match c {
+                // Jump to the next quote, backslash or newline.
+                let rest = self.b.get(self.i..)?;
+                let off = if q == b'"' {
+                    memchr::memchr3(b'"', b'\\', b'\n', rest)?
+                } else {
+                    memchr::memchr2(b'\'', b'\n', rest)?
+                };
+                self.i += off;
+                match self.b.get(self.i)? {
                     b'\n' => return None,
-                    b'\\' if q == b'"' => {
+                    b'\\' => {
                         escaped = true;
                         self.i += 2;
                     }
-                    _ if c == q => break,
-                    _ => self.i += 1,
+                    _ => break,
                 }
             }
             let raw = self.s.get(start..self.i)?;
@@ -663,6 +688,18 @@ mod tests {
              [package.optional-dependencies]\nx = [{ name = \"d\" }]\n\
              [package.dev-dependencies]\ndev = [\n  { name = \"e\" },\n]\n\n[metadata]\nlock-version = \"2.0\"\n",
         );
+    }
+
+    #[test]
+    fn fast_and_slow_agree_on_real_locks() {
+        for f in [
+            "poetry/osv.dev-website.poetry.lock",
+            "poetry/dependency-check-test.poetry.lock",
+            "uv/kanidm-pykanidm.uv.lock",
+        ] {
+            let path = format!("{}/tests/fixtures/{f}", env!("CARGO_MANIFEST_DIR"));
+            same(&std::fs::read_to_string(path).unwrap());
+        }
     }
 
     #[test]

@@ -61,14 +61,9 @@ pub(crate) struct LineIndex(Vec<usize>);
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> Self {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        let mut starts = Vec::with_capacity(text.len() / 40 + 1);
         starts.push(0);
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, c)| c == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex(starts)
     }
 
@@ -313,6 +308,7 @@ fn scan<'a>(
     includes: &mut Vec<Include<'a>>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
     while let Some((i, first)) = lines.next() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -455,7 +451,8 @@ fn read_line<'a>(
         .unwrap_or(req.len());
     let name = &req[..name_end];
     let rest = req[name_end..].trim_start();
-    let looks_like_path = rest.starts_with(['/', '\\', ':'])
+    let looks_like_path = (req.contains("://") && !rest.starts_with('@'))
+        || rest.starts_with(['/', '\\', ':', '+'])
         || name.starts_with('.')
         || name.ends_with(".whl")
         || name.ends_with(".zip")

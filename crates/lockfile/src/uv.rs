@@ -58,7 +58,9 @@ pub(crate) fn parse(path: &str, text: &str) -> Parsed {
     let mut roots_dev = Vec::new();
     let mut has_roots = false;
     for r in &recs {
-        let Some(name) = r.name.as_deref() else { continue };
+        let Some(name) = r.name.as_deref() else {
+            continue;
+        };
         if is_local(r) {
             has_roots = true;
             roots_runtime.extend(r.deps.iter().cloned());

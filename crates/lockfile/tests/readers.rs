@@ -685,3 +685,44 @@ fn cargo_lock_timing() {
     }
     eprintln!("{n} packages, best parse {best:?}");
 }
+
+#[test]
+fn crlf_line_endings_read_the_same() {
+    for (f, rel) in [
+        (Format::CargoLock, "cargo/hayabusa/Cargo.lock"),
+        (Format::YarnLock, "yarn/vector-website/yarn.lock"),
+        (Format::YarnLock, "handmade/yarn-berry.lock"),
+        (Format::PnpmLock, "pnpm/osv.dev-frontend3/pnpm-lock.yaml"),
+        (Format::PnpmLock, "handmade/pnpm-v5.yaml"),
+        (Format::GoMod, "go/osv-scanner/go.mod"),
+        (Format::GoSum, "go/osv-scanner/go.sum"),
+        (Format::GemfileLock, "bundler/osv-schema-docs/Gemfile.lock"),
+        (
+            Format::NpmLock,
+            "npm/rust-analyzer-editors-code/package-lock.json",
+        ),
+    ] {
+        let text = fixture(rel);
+        let lf = parse(f, rel, &text);
+        let crlf = parse(f, rel, &text.replace('\n', "\r\n"));
+        assert!(
+            crlf.diagnostics.is_empty(),
+            "{rel}: {:?}",
+            crlf.diagnostics.first()
+        );
+        assert_eq!(lf.packages, crlf.packages, "{rel}");
+    }
+}
+
+#[test]
+fn cargo_header_spacing_and_comments() {
+    let text = "[[ package ]] # c\nname = 'a' # c\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"x\"\n[patch.unused]\nname = \"ignored\"\nversion = \"9\"\nsource = \"x\"\n";
+    let p = parse(Format::CargoLock, "Cargo.lock", text);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let got: Vec<_> = p
+        .packages
+        .iter()
+        .map(|k| (k.name.as_str(), k.version.as_str(), k.location.line))
+        .collect();
+    assert_eq!(got, vec![("a", "1.0.0", Some(1))]);
+}

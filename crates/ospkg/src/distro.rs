@@ -44,10 +44,24 @@ impl DistroContext {
                     "distribution {:?} has no OSV ecosystem: assuming {fallback} without a release",
                     os.id
                 );
-                (fallback, None, Some(w))
+                (fallback.clone(), None, Some(w))
             }
         };
+        // A database of another format than the distribution's own (a dpkg
+        // status under an Alpine os-release) cannot use its advisories.
+        let same_family = family(&ecosystem) == family(&fallback);
+        let (ecosystem, suffix, warning) = if same_family {
+            (ecosystem, suffix, warning)
+        } else {
+            let w = format!(
+                "{} packages found on {ecosystem} ({:?}): assuming {fallback} without a release",
+                family(&fallback),
+                os.id
+            );
+            (fallback, None, Some(w))
+        };
         let purl_namespace = match os.id.as_str() {
+            _ if !same_family => default_namespace(&ecosystem).to_string(),
             "" => default_namespace(&ecosystem).to_string(),
             "rhel" => "redhat".to_string(),
             "sles" | "sled" | "sles_sap" | "sle-micro" | "sl-micro" => "suse".to_string(),
@@ -80,13 +94,18 @@ impl DistroContext {
         purl_version: &str,
         location: Location,
     ) -> Package {
-        let mut purl = Purl::new(purl_type, Some(&self.purl_namespace), name, Some(purl_version));
+        let mut purl = Purl::new(
+            purl_type,
+            Some(&self.purl_namespace),
+            name,
+            Some(purl_version),
+        );
         if let Some(d) = &self.purl_distro {
             purl = purl.with_qualifier("distro", d);
         }
         // Built directly: `Package::new` would build a default purl only to
         // have it replaced.
-        let p = Package {
+        Package {
             ecosystem: self.ecosystem.clone(),
             distro: self.suffix.clone(),
             name: name.to_string(),
@@ -98,8 +117,16 @@ impl DistroContext {
             scope: DependencyScope::Runtime,
             direct: None,
             licenses: Vec::new(),
-        };
-        p
+        }
+    }
+}
+
+/// The package format of a distribution ecosystem.
+fn family(eco: &Ecosystem) -> &'static str {
+    match eco {
+        Ecosystem::Debian | Ecosystem::Ubuntu => "dpkg",
+        Ecosystem::Alpine | Ecosystem::Wolfi | Ecosystem::Chainguard => "apk",
+        _ => "rpm",
     }
 }
 

@@ -5,7 +5,6 @@
 //! pub fn scan_root(root: &Path) -> OsInventory
 //! ```
 //! `OsInventory { os: Option<OsRelease>, packages: Vec<Package>, diagnostics: Vec<Diagnostic>, sources: Vec<String> }`.
-#![deny(missing_docs)]
 //!
 //! Every file is opened through a resolver that follows symbolic links
 //! *inside* the root (an absolute link target is taken relative to the
@@ -15,6 +14,7 @@
 //! Formats: os-release; dpkg `status` and `status.d/`; apk `installed`; RPM
 //! databases in SQLite, NDB and Berkeley DB hash form, with a hand-written
 //! header parser. The parsers over text and bytes are public for fuzzing.
+#![deny(missing_docs)]
 
 mod apk;
 mod distro;
@@ -79,7 +79,7 @@ pub fn scan_root(root: &Path) -> OsInventory {
         root,
         inv,
         os_path,
-        warned: false,
+        warned: Vec::new(),
     };
     scan.dpkg();
     scan.apk();
@@ -114,19 +114,18 @@ struct Scan<'a> {
     root: &'a Path,
     inv: OsInventory,
     os_path: String,
-    /// Whether the distribution-mapping warning was given already.
-    warned: bool,
+    /// The distribution-mapping warnings given already.
+    warned: Vec<String>,
 }
 
 impl Scan<'_> {
     fn context(&mut self, fallback: Ecosystem) -> DistroContext {
         let (ctx, warning) = DistroContext::new(self.inv.os.as_ref(), fallback);
         if let Some(w) = warning {
-            if !self.warned {
-                self.warned = true;
-                self.inv
-                    .diagnostics
-                    .push(Diagnostic::warning(self.os_path.clone(), w));
+            if !self.warned.contains(&w) {
+                let d = Diagnostic::warning(self.os_path.clone(), w.clone());
+                self.inv.diagnostics.push(d);
+                self.warned.push(w);
             }
         }
         ctx

@@ -219,3 +219,29 @@ fn debian_sid_and_derivatives_warn_without_suffix() {
     assert_eq!(p.purl.namespace.as_deref(), Some("linuxmint"));
     assert!(inv.diagnostics[0].message.contains("derivative"));
 }
+
+#[test]
+fn database_of_another_format_keeps_its_own_ecosystem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "etc/os-release", "ID=alpine\nVERSION_ID=3.18.4\n");
+    write(root, "var/lib/dpkg/status", STATUS);
+    write(
+        root,
+        "lib/apk/db/installed",
+        "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\n",
+    );
+    let inv = scan_root(root);
+    let deb = inv.packages.iter().find(|p| p.name == "zlib1g").unwrap();
+    assert_eq!(
+        (deb.ecosystem.clone(), deb.distro.clone()),
+        (Ecosystem::Debian, None)
+    );
+    assert_eq!(deb.purl.namespace.as_deref(), Some("debian"));
+    let apk = inv.packages.iter().find(|p| p.name == "musl").unwrap();
+    assert_eq!(apk.osv_ecosystem(), "Alpine:v3.18");
+    assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
+    assert!(inv.diagnostics[0]
+        .message
+        .contains("dpkg packages found on Alpine"));
+}

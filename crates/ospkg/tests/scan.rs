@@ -119,6 +119,15 @@ fn mariner_sqlite_rpmdb_read_only() {
         glibc.purl.to_string(),
         "pkg:rpm/mariner/glibc@2.34-2.cm2?arch=x86_64&distro=mariner-2.0&upstream=glibc-2.34-2.cm2.src.rpm"
     );
+    // Epoch 1: in the OSV version and as a purl qualifier, not in the purl version.
+    let tools = find(&inv, "ca-certificates-tools");
+    assert_eq!(tools.version, "1:2.0.0-1.cm2");
+    assert_eq!(tools.source_name.as_deref(), Some("ca-certificates"));
+    assert_eq!(tools.source_version, None);
+    assert_eq!(
+        tools.purl.to_string(),
+        "pkg:rpm/mariner/ca-certificates-tools@2.0.0-1.cm2?arch=noarch&distro=mariner-2.0&epoch=1&upstream=ca-certificates-2.0.0-1.cm2.src.rpm"
+    );
     let release = find(&inv, "mariner-release");
     assert_eq!(release.version, "2.0-4.cm2");
     assert_eq!(
@@ -147,6 +156,11 @@ fn sle15_ndb_rpmdb() {
         "pkg:rpm/suse/libpcre1@8.45-20.10.1?arch=x86_64&distro=sles-15.3&upstream=pcre-8.45-20.10.1.src.rpm"
     );
     assert_eq!(find(&inv, "sles-release").version, "15.3-55.4.1");
+    // A binary whose source has another version.
+    let readline = find(&inv, "libreadline7");
+    assert_eq!(readline.version, "7.0-19.6.1");
+    assert_eq!(readline.source_name.as_deref(), Some("bash"));
+    assert_eq!(readline.source_version.as_deref(), Some("4.4-19.6.1"));
     assert_eq!(find(&inv, "glibc").version, "2.31-9.3.2");
 }
 

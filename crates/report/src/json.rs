@@ -53,7 +53,10 @@ fn document<'a>(report: &'a ScanReport, opts: &JsonOptions) -> Document<'a> {
     });
     Document {
         schema: SCAN_SCHEMA,
-        tool: Tool { name: TOOL_NAME, version: &report.tool_version },
+        tool: Tool {
+            name: TOOL_NAME,
+            version: &report.tool_version,
+        },
         target: &report.target,
         time: &report.scanned_at,
         partial: report.partial,
@@ -69,10 +72,19 @@ fn document<'a>(report: &'a ScanReport, opts: &JsonOptions) -> Document<'a> {
 /// The JSON report as text (no trailing newline).
 pub fn json(report: &ScanReport, opts: &JsonOptions) -> String {
     let doc = document(report, opts);
-    let r = if opts.pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) };
+    let r = if opts.pretty {
+        serde_json::to_string_pretty(&doc)
+    } else {
+        serde_json::to_string(&doc)
+    };
     // Serialising plain data with string keys cannot fail; keep a valid
     // document even so.
-    r.unwrap_or_else(|e| format!("{{\"schema\":\"{SCAN_SCHEMA}\",\"error\":{:?}}}", e.to_string()))
+    r.unwrap_or_else(|e| {
+        format!(
+            "{{\"schema\":\"{SCAN_SCHEMA}\",\"error\":{:?}}}",
+            e.to_string()
+        )
+    })
 }
 
 /// The JSON report as a value (for tests and for embedding).

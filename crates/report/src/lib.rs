@@ -102,8 +102,16 @@ pub fn main_alias(f: &Finding) -> Option<&str> {
     let is_cve = |s: &str| s.starts_with("CVE-");
     let other = || f.aliases.iter().map(String::as_str).find(|a| *a != f.id);
     if is_cve(&f.id) {
-        f.aliases.iter().map(String::as_str).find(|a| !is_cve(a)).or_else(other)
+        f.aliases
+            .iter()
+            .map(String::as_str)
+            .find(|a| !is_cve(a))
+            .or_else(other)
     } else {
-        f.aliases.iter().map(String::as_str).find(|a| is_cve(a)).or_else(other)
+        f.aliases
+            .iter()
+            .map(String::as_str)
+            .find(|a| is_cve(a))
+            .or_else(other)
     }
 }

@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// The `$schema` written into SARIF logs (the OASIS 2.1.0 schema).
-pub const SARIF_SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SARIF_SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The tool's information URI written into SARIF logs.
 pub const INFORMATION_URI: &str = "https://example.invalid/portcullis";
@@ -92,14 +93,28 @@ fn fix_text(f: &Finding) -> String {
 fn rule(f: &Finding, worst: &Finding) -> Value {
     let mut ids = vec![f.id.clone()];
     ids.extend(f.aliases.iter().cloned());
-    let summary = if f.summary.trim().is_empty() { format!("Vulnerability {}", f.id) } else { f.summary.trim().to_string() };
+    let summary = if f.summary.trim().is_empty() {
+        format!("Vulnerability {}", f.id)
+    } else {
+        f.summary.trim().to_string()
+    };
     let full = format!("{summary} (IDs: {})", ids.join(", "));
     let help_text = format!("{full}\n{}\nDetails: {}", fix_text(f), help_uri(f));
-    let help_md = format!("**{}**: {summary}\n\n{}\n\nDetails: <{}>", f.id, fix_text(f), help_uri(f));
+    let help_md = format!(
+        "**{}**: {summary}\n\n{}\n\nDetails: <{}>",
+        f.id,
+        fix_text(f),
+        help_uri(f)
+    );
     let mut props = Map::new();
     props.insert(
         "tags".into(),
-        json!(["security", "vulnerability", f.package.ecosystem.as_str(), worst.severity.as_str()]),
+        json!([
+            "security",
+            "vulnerability",
+            f.package.ecosystem.as_str(),
+            worst.severity.as_str()
+        ]),
     );
     if let Some(s) = security_severity(worst.cvss_score, worst.severity) {
         props.insert("security-severity".into(), Value::String(s));
@@ -123,7 +138,11 @@ fn rule(f: &Finding, worst: &Finding) -> Value {
 }
 
 fn result(f: &Finding, rule_index: usize) -> Value {
-    let version = if f.package.version.is_empty() { "(unknown version)" } else { f.package.version.as_str() };
+    let version = if f.package.version.is_empty() {
+        "(unknown version)"
+    } else {
+        f.package.version.as_str()
+    };
     let id = match main_alias(f) {
         Some(a) => format!("{} ({a})", f.id),
         None => f.id.clone(),
@@ -142,7 +161,11 @@ fn result(f: &Finding, rule_index: usize) -> Value {
         f.package.osv_ecosystem()
     );
     let mut phys = Map::new();
-    let uri = if f.package.location.path.is_empty() { String::from(".") } else { path_uri(&f.package.location.path) };
+    let uri = if f.package.location.path.is_empty() {
+        String::from(".")
+    } else {
+        path_uri(&f.package.location.path)
+    };
     phys.insert("artifactLocation".into(), json!({ "uri": uri }));
     if let Some(l) = f.package.location.line.filter(|l| *l >= 1) {
         phys.insert("region".into(), json!({ "startLine": l }));
@@ -196,7 +219,8 @@ pub fn sarif_value(report: &ScanReport) -> Value {
         by_id
             .entry(f.id.as_str())
             .and_modify(|(_, worst)| {
-                let better = (f.severity, f.cvss_score.unwrap_or(-1.0)) > (worst.severity, worst.cvss_score.unwrap_or(-1.0));
+                let better = (f.severity, f.cvss_score.unwrap_or(-1.0))
+                    > (worst.severity, worst.cvss_score.unwrap_or(-1.0));
                 if better {
                     *worst = f;
                 }
@@ -204,7 +228,10 @@ pub fn sarif_value(report: &ScanReport) -> Value {
             .or_insert((f, f));
     }
     let index: BTreeMap<&str, usize> = by_id.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let rules: Vec<Value> = by_id.values().map(|(first, worst)| rule(first, worst)).collect();
+    let rules: Vec<Value> = by_id
+        .values()
+        .map(|(first, worst)| rule(first, worst))
+        .collect();
     let results: Vec<Value> = findings
         .iter()
         .map(|f| result(f, index.get(f.id.as_str()).copied().unwrap_or(0)))
@@ -214,7 +241,10 @@ pub fn sarif_value(report: &ScanReport) -> Value {
         .iter()
         .map(|d| {
             let mut phys = Map::new();
-            phys.insert("artifactLocation".into(), json!({ "uri": path_uri(&d.path) }));
+            phys.insert(
+                "artifactLocation".into(),
+                json!({ "uri": path_uri(&d.path) }),
+            );
             if let Some(l) = d.line.filter(|l| *l >= 1) {
                 let mut region = Map::new();
                 region.insert("startLine".into(), json!(l));
@@ -235,7 +265,10 @@ pub fn sarif_value(report: &ScanReport) -> Value {
         "toolExecutionNotifications": notifications,
     });
     if let (false, Some(obj)) = (report.scanned_at.is_empty(), invocation.as_object_mut()) {
-        obj.insert("endTimeUtc".into(), Value::String(report.scanned_at.clone()));
+        obj.insert(
+            "endTimeUtc".into(),
+            Value::String(report.scanned_at.clone()),
+        );
     }
     json!({
         "$schema": SARIF_SCHEMA,
@@ -279,8 +312,14 @@ mod tests {
     fn fingerprints_are_stable() {
         assert_eq!(fnv1a(&[]), "cbf29ce484222325");
         assert_ne!(fnv1a(&["a", "b"]), fnv1a(&["ab", ""]));
-        assert_eq!(security_severity(Some(7.5), Severity::High).as_deref(), Some("7.5"));
-        assert_eq!(security_severity(None, Severity::Critical).as_deref(), Some("9.5"));
+        assert_eq!(
+            security_severity(Some(7.5), Severity::High).as_deref(),
+            Some("7.5")
+        );
+        assert_eq!(
+            security_severity(None, Severity::Critical).as_deref(),
+            Some("9.5")
+        );
         assert_eq!(security_severity(Some(f64::NAN), Severity::Unknown), None);
     }
 }

@@ -58,18 +58,35 @@ impl Painter {
 pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
     let p = Painter { on: opts.color };
     let mut out = String::with_capacity(256 + report.findings.len() * 120);
-    let _ = write!(out, "{TOOL_NAME} {} scan of {}", report.tool_version, report.target);
+    let _ = write!(
+        out,
+        "{TOOL_NAME} {} scan of {}",
+        report.tool_version, report.target
+    );
     if !report.scanned_at.is_empty() {
         let _ = write!(out, " at {}", report.scanned_at);
     }
     out.push('\n');
     for ds in &report.data_sources {
-        let _ = write!(out, "Data: {} ({}", ds.name, count(usize::try_from(ds.records).unwrap_or(usize::MAX), "record", "records"));
+        let _ = write!(
+            out,
+            "Data: {} ({}",
+            ds.name,
+            count(
+                usize::try_from(ds.records).unwrap_or(usize::MAX),
+                "record",
+                "records"
+            )
+        );
         if let Some(u) = &ds.last_updated {
             let _ = write!(out, ", updated {u}");
         }
         if let Some(a) = ds.age_days {
-            let _ = write!(out, ", {} old", count(usize::try_from(a).unwrap_or(usize::MAX), "day", "days"));
+            let _ = write!(
+                out,
+                ", {} old",
+                count(usize::try_from(a).unwrap_or(usize::MAX), "day", "days")
+            );
         }
         out.push_str(")\n");
     }
@@ -90,7 +107,11 @@ pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
         out.push('\n');
     }
 
-    let mut open: Vec<&Finding> = report.findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let mut open: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
     open.sort_by(|a, b| same_package_first(a, b));
     let groups = group_by_package(&open);
 
@@ -99,7 +120,11 @@ pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
         write_group(&mut out, &p, group, opts.width);
     }
 
-    let suppressed: Vec<&Finding> = report.sorted_findings().into_iter().filter(|f| f.suppressed.is_some()).collect();
+    let suppressed: Vec<&Finding> = report
+        .sorted_findings()
+        .into_iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
     if !suppressed.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "Accepted risks ({}):", suppressed.len());
@@ -126,7 +151,11 @@ pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
 
     if opts.diagnostics && !report.diagnostics.is_empty() {
         out.push('\n');
-        let _ = writeln!(out, "Problems reading input ({}):", report.diagnostics.len());
+        let _ = writeln!(
+            out,
+            "Problems reading input ({}):",
+            report.diagnostics.len()
+        );
         for d in &report.diagnostics {
             let _ = writeln!(out, "  {d}");
         }
@@ -137,7 +166,10 @@ pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
     out.push('\n');
     let footer_start = out.len();
     if s.findings == 0 {
-        let line = format!("No known vulnerabilities in {}", count(s.packages, "package", "packages"));
+        let line = format!(
+            "No known vulnerabilities in {}",
+            count(s.packages, "package", "packages")
+        );
         p.paint(&mut out, BOLD, &line);
         out.push('\n');
     } else {
@@ -183,7 +215,11 @@ pub fn table(report: &ScanReport, opts: &TableOptions) -> String {
     if s.suppressed > 0 {
         let _ = writeln!(out, "Accepted risks: {} suppressed", s.suppressed);
     }
-    let errors = report.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).count();
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagnosticLevel::Error)
+        .count();
     let warnings = report.diagnostics.len() - errors;
     if errors + warnings > 0 {
         let _ = writeln!(
@@ -232,7 +268,12 @@ fn group_by_package<'a>(sorted: &[&'a Finding]) -> Vec<Vec<&'a Finding>> {
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     for f in sorted {
         match groups.last_mut() {
-            Some(g) if g.first().is_some_and(|h| same_package(&h.package, &f.package)) => g.push(f),
+            Some(g)
+                if g.first()
+                    .is_some_and(|h| same_package(&h.package, &f.package)) =>
+            {
+                g.push(f)
+            }
             _ => groups.push(vec![f]),
         }
     }
@@ -252,7 +293,11 @@ fn ecosystem_label(p: &Package) -> String {
 fn write_group(out: &mut String, p: &Painter, group: &[&Finding], width: Option<usize>) {
     let Some(first) = group.first() else { return };
     let pkg = &first.package;
-    let version = if pkg.version.is_empty() { "(unknown version)" } else { pkg.version.as_str() };
+    let version = if pkg.version.is_empty() {
+        "(unknown version)"
+    } else {
+        pkg.version.as_str()
+    };
     let mut head = format!("{} {}", pkg.name, version);
     let mut rest = format!(" ({})", ecosystem_label(pkg));
     if !pkg.location.path.is_empty() {
@@ -345,7 +390,9 @@ fn write_group(out: &mut String, p: &Painter, group: &[&Finding], width: Option<
 
 /// The one-line "what to do" for one package's open findings.
 pub(crate) fn advice(group: &[&Finding]) -> String {
-    let Some(first) = group.first() else { return String::new() };
+    let Some(first) = group.first() else {
+        return String::new();
+    };
     let pkg = &first.package;
     let scheme = Scheme::for_ecosystem(&pkg.ecosystem);
     let mut target: Option<&str> = None;
@@ -375,14 +422,23 @@ pub(crate) fn advice(group: &[&Finding]) -> String {
             pkg.name
         );
     };
-    let mut s = format!("Upgrade {} from {} to {target} (fixes ", pkg.name, pkg.version);
+    let mut s = format!(
+        "Upgrade {} from {} to {target} (fixes ",
+        pkg.name, pkg.version
+    );
     if unfixed.is_empty() {
         s.push_str(&count(fixed.len(), "vulnerability", "vulnerabilities"));
     } else {
         let _ = write!(s, "{} of {} vulnerabilities", fixed.len(), group.len());
     }
-    let crit = fixed.iter().filter(|f| f.severity == Severity::Critical).count();
-    let high = fixed.iter().filter(|f| f.severity == Severity::High).count();
+    let crit = fixed
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let high = fixed
+        .iter()
+        .filter(|f| f.severity == Severity::High)
+        .count();
     if crit > 0 {
         let _ = write!(s, ", {crit} critical");
     }

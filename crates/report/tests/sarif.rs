@@ -11,7 +11,11 @@ const FIXED_PATTERN: &str = r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#;
 
 fn schema() -> Value {
     let text = include_str!("fixtures/sarif-schema-2.1.0.json");
-    assert_eq!(text.matches(BAD_PATTERN).count(), 2, "the schema fixture changed: review the pattern fix");
+    assert_eq!(
+        text.matches(BAD_PATTERN).count(),
+        2,
+        "the schema fixture changed: review the pattern fix"
+    );
     serde_json::from_str(&text.replace(BAD_PATTERN, FIXED_PATTERN)).unwrap_or(Value::Null)
 }
 
@@ -20,7 +24,10 @@ fn errors(instance: &Value) -> Vec<String> {
         Ok(v) => v,
         Err(e) => return vec![format!("schema does not compile: {e}")],
     };
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[test]
@@ -30,7 +37,11 @@ fn schema_rejects_broken_logs() {
     let mut v = sarif_value(&common::report());
     v["runs"][0]["results"][0]["level"] = json!("fatal");
     let e = errors(&v);
-    assert!(e.iter().any(|e| e.contains("fatal") && e.contains("/runs/0/results/0/level")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|e| e.contains("fatal") && e.contains("/runs/0/results/0/level")),
+        "{e:?}"
+    );
     let mut v = sarif_value(&common::report());
     if let Some(run) = v["runs"][0].as_object_mut() {
         run.remove("tool");
@@ -46,7 +57,11 @@ fn schema_rejects_broken_logs() {
 fn valid_against_sarif_2_1_0_schema() {
     let v = sarif_value(&common::report());
     assert_eq!(errors(&v), Vec::<String>::new());
-    let clean = ScanReport { tool_version: "0.1.0".into(), target: ".".into(), ..Default::default() };
+    let clean = ScanReport {
+        tool_version: "0.1.0".into(),
+        target: ".".into(),
+        ..Default::default()
+    };
     assert_eq!(errors(&sarif_value(&clean)), Vec::<String>::new());
     let mut partial = common::report();
     partial.partial = true;
@@ -68,29 +83,46 @@ fn driver_and_rules() {
     let driver = &v["runs"][0]["tool"]["driver"];
     assert_eq!(driver["name"], "portcullis");
     assert_eq!(driver["version"], "0.1.0");
-    assert!(driver["informationUri"].as_str().is_some_and(|s| s.starts_with("https://")));
+    assert!(driver["informationUri"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("https://")));
     let rules = driver["rules"].as_array().cloned().unwrap_or_default();
     let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
     assert_eq!(
         ids,
         [
-            "RUSTSEC-2020-0071", "RUSTSEC-2021-0097", "RUSTSEC-2021-0098", "RUSTSEC-2023-0017",
-            "RUSTSEC-2023-0023", "RUSTSEC-2023-0044", "RUSTSEC-2023-0052", "RUSTSEC-2025-0004"
+            "RUSTSEC-2020-0071",
+            "RUSTSEC-2021-0097",
+            "RUSTSEC-2021-0098",
+            "RUSTSEC-2023-0017",
+            "RUSTSEC-2023-0023",
+            "RUSTSEC-2023-0044",
+            "RUSTSEC-2023-0052",
+            "RUSTSEC-2025-0004"
         ]
     );
     let r = &rules[1];
-    assert_eq!(r["shortDescription"]["text"], "SM2 Decryption Buffer Overflow");
+    assert_eq!(
+        r["shortDescription"]["text"],
+        "SM2 Decryption Buffer Overflow"
+    );
     assert_eq!(
         r["fullDescription"]["text"],
         "SM2 Decryption Buffer Overflow (IDs: RUSTSEC-2021-0097, CVE-2021-3711, GHSA-5ww6-px42-wc85)"
     );
-    assert_eq!(r["helpUri"], "https://rustsec.org/advisories/RUSTSEC-2021-0097.html");
+    assert_eq!(
+        r["helpUri"],
+        "https://rustsec.org/advisories/RUSTSEC-2021-0097.html"
+    );
     assert_eq!(
         r["help"]["text"],
         "SM2 Decryption Buffer Overflow (IDs: RUSTSEC-2021-0097, CVE-2021-3711, GHSA-5ww6-px42-wc85)\nUpgrade openssl-src to 111.16.0 or later.\nDetails: https://rustsec.org/advisories/RUSTSEC-2021-0097.html"
     );
     assert_eq!(r["properties"]["security-severity"], "9.8");
-    assert_eq!(r["properties"]["tags"], json!(["security", "vulnerability", "crates.io", "critical"]));
+    assert_eq!(
+        r["properties"]["tags"],
+        json!(["security", "vulnerability", "crates.io", "critical"])
+    );
     assert_eq!(r["defaultConfiguration"]["level"], "error");
     // Unrated: no security-severity; medium from its CVSS score.
     assert!(rules[3]["properties"].get("security-severity").is_none());
@@ -104,10 +136,16 @@ fn driver_and_rules() {
 #[test]
 fn results() {
     let v = sarif_value(&common::report());
-    let results = v["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+    let results = v["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(results.len(), 8);
     let levels: Vec<&str> = results.iter().filter_map(|r| r["level"].as_str()).collect();
-    assert_eq!(levels, ["error", "error", "error", "warning", "note", "note", "note", "note"]);
+    assert_eq!(
+        levels,
+        ["error", "error", "error", "warning", "note", "note", "note", "note"]
+    );
     let first = &results[0];
     assert_eq!(first["ruleId"], "RUSTSEC-2021-0097");
     assert_eq!(first["ruleIndex"], 1);
@@ -119,7 +157,9 @@ fn results() {
         first["locations"],
         json!([{"physicalLocation": {"artifactLocation": {"uri": "Cargo.lock"}, "region": {"startLine": 640}}}])
     );
-    let fp = first["partialFingerprints"]["portcullisFinding/v1"].as_str().unwrap_or("");
+    let fp = first["partialFingerprints"]["portcullisFinding/v1"]
+        .as_str()
+        .unwrap_or("");
     assert_eq!(fp.len(), 16);
     // Stable across runs and independent of the line (a lockfile edit above
     // the entry must not make a new alert).
@@ -128,12 +168,28 @@ fn results() {
         f.package.location.line = Some(1);
     }
     let v2 = sarif_value(&moved);
-    assert_eq!(v2["runs"][0]["results"][0]["partialFingerprints"], first["partialFingerprints"]);
-    assert_ne!(results[1]["partialFingerprints"], first["partialFingerprints"]);
+    assert_eq!(
+        v2["runs"][0]["results"][0]["partialFingerprints"],
+        first["partialFingerprints"]
+    );
+    assert_ne!(
+        results[1]["partialFingerprints"],
+        first["partialFingerprints"]
+    );
     assert!(first.get("suppressions").is_none());
-    let unfixed = results.iter().find(|r| r["ruleId"] == "RUSTSEC-2023-0017").cloned().unwrap_or(Value::Null);
-    assert!(unfixed["message"]["text"].as_str().is_some_and(|t| t.ends_with("; no fix released yet")));
-    let accepted = results.iter().find(|r| r["ruleId"] == "RUSTSEC-2023-0044").cloned().unwrap_or(Value::Null);
+    let unfixed = results
+        .iter()
+        .find(|r| r["ruleId"] == "RUSTSEC-2023-0017")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(unfixed["message"]["text"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("; no fix released yet")));
+    let accepted = results
+        .iter()
+        .find(|r| r["ruleId"] == "RUSTSEC-2023-0044")
+        .cloned()
+        .unwrap_or(Value::Null);
     assert_eq!(
         accepted["suppressions"],
         json!([{"kind": "external", "status": "accepted",
@@ -142,7 +198,10 @@ fn results() {
     let inv = &v["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], true);
     assert_eq!(inv["endTimeUtc"], "2026-08-25T09:00:00Z");
-    assert_eq!(inv["toolExecutionNotifications"][0]["message"]["text"], "package `foo` has no version: skipped");
+    assert_eq!(
+        inv["toolExecutionNotifications"][0]["message"]["text"],
+        "package `foo` has no version: skipped"
+    );
     assert_eq!(
         inv["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["region"],
         json!({"startLine": 12, "startColumn": 1})

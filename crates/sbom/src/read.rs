@@ -140,6 +140,10 @@ struct Reader<'t> {
 }
 
 pub(crate) fn read(path: &str, text: &str) -> SbomRead {
+    read_limited(path, text, MAX_SBOM_BYTES)
+}
+
+fn read_limited(path: &str, text: &str, limit: usize) -> SbomRead {
     let mut r = Reader {
         path,
         text,
@@ -152,13 +156,13 @@ pub(crate) fn read(path: &str, text: &str) -> SbomRead {
         unknown_type: 0,
         unknown_type_examples: Vec::new(),
     };
-    if text.len() > MAX_SBOM_BYTES {
+    if text.len() > limit {
         r.out.diagnostics.push(Diagnostic::error(
             path,
             format!(
                 "the SBOM is {} bytes, over the {} MiB limit: split it or trim it",
                 text.len(),
-                MAX_SBOM_BYTES / (1024 * 1024)
+                limit / (1024 * 1024)
             ),
         ));
         return r.out;
@@ -166,12 +170,30 @@ pub(crate) fn read(path: &str, text: &str) -> SbomRead {
     let top: Top<'_> = match serde_json::from_str(text) {
         Ok(t) => t,
         Err(e) => {
-            r.out
-                .diagnostics
-                .push(json_error(path, &e, "the SBOM is not valid JSON", None));
+            let d = json_error(path, &e, "the SBOM is not valid JSON", None);
+            let d = match e.classify() {
+                serde_json::error::Category::Data => Diagnostic {
+                    message:
+                        "not a CycloneDX or SPDX JSON document: the top level is not a JSON object"
+                            .into(),
+                    ..d
+                },
+                _ => d,
+            };
+            r.out.diagnostics.push(d);
             return r.out;
         }
     };
+    if !text
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+        .starts_with('{')
+    {
+        r.out.diagnostics.push(Diagnostic::error(
+            path,
+            "not a CycloneDX or SPDX JSON document: the top level is not a JSON object",
+        ));
+        return r.out;
+    }
     r.lines = LineIndex::new(text);
     let bom_format = top.bom_format.and_then(raw_str);
     let spdx_version = top.spdx_version.and_then(raw_str);
@@ -471,25 +493,10 @@ impl<'t> Reader<'t> {
         describes: Option<&'t RawValue>,
         relationships: Option<&'t RawValue>,
     ) {
-        // The packages the document describes are the subject, not dependencies.
-        let mut roots: HashSet<String> = describes
-            .and_then(|d| serde_json::from_str::<Vec<String>>(d.get()).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        if let Some(rels) = relationships
-            .and_then(|r| serde_json::from_str::<Vec<SpdxRelationship<'_>>>(r.get()).ok())
-        {
-            for rel in rels {
-                if rel.relationship_type.as_deref() == Some("DESCRIBES")
-                    && rel.spdx_element_id.as_deref() == Some("SPDXRef-DOCUMENT")
-                {
-                    if let Some(id) = rel.related_spdx_element {
-                        roots.insert(id.into_owned());
-                    }
-                }
-            }
-        }
+        // Packages without a purl that may be the described root: which
+        // ones are the root is only worked out when there are any, so the
+        // (often large) relationships array is usually not parsed.
+        let mut maybe_root: Vec<(String, Option<String>, Option<String>, Option<u32>)> = Vec::new();
         for raw in self.elements(list, "\"packages\"") {
             let base = self.position(raw.get());
             let p: SpdxPackage<'t> = match serde_json::from_str(raw.get()) {
@@ -511,7 +518,6 @@ impl<'t> Reader<'t> {
                     .filter(|l| !l.trim().is_empty())
             });
             let Some(purl) = purl else {
-                let is_root = p.spdx_id.as_deref().is_some_and(|id| roots.contains(id));
                 let silent_purpose = matches!(
                     p.primary_package_purpose.as_deref(),
                     Some(
@@ -524,8 +530,13 @@ impl<'t> Reader<'t> {
                             | "ARCHIVE"
                     )
                 );
-                if !is_root && !silent_purpose {
-                    self.note_no_purl(p.name.as_deref(), p.version_info.as_deref(), line);
+                if !silent_purpose {
+                    maybe_root.push((
+                        p.spdx_id.as_deref().unwrap_or_default().to_string(),
+                        p.name.as_deref().map(str::to_string),
+                        p.version_info.as_deref().map(str::to_string),
+                        line,
+                    ));
                 }
                 continue;
             };
@@ -547,6 +558,33 @@ impl<'t> Reader<'t> {
                 None,
                 line,
             );
+        }
+        if maybe_root.is_empty() {
+            return;
+        }
+        // The packages the document describes are the subject, not dependencies.
+        let mut roots: HashSet<String> = describes
+            .and_then(|d| serde_json::from_str::<Vec<String>>(d.get()).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        if let Some(rels) = relationships
+            .and_then(|r| serde_json::from_str::<Vec<SpdxRelationship<'_>>>(r.get()).ok())
+        {
+            for rel in rels {
+                if rel.relationship_type.as_deref() == Some("DESCRIBES")
+                    && rel.spdx_element_id.as_deref() == Some("SPDXRef-DOCUMENT")
+                {
+                    if let Some(id) = rel.related_spdx_element {
+                        roots.insert(id.into_owned());
+                    }
+                }
+            }
+        }
+        for (id, name, version, line) in maybe_root {
+            if !roots.contains(&id) {
+                self.note_no_purl(name.as_deref(), version.as_deref(), line);
+            }
         }
     }
 
@@ -604,4 +642,23 @@ pub(crate) fn looks_like_sbom(text: &str) -> bool {
         let has = |needle: &[u8]| memchr::memmem::find(part, needle).is_some();
         (has(b"\"bomFormat\"") && has(b"\"CycloneDX\"")) || has(b"\"spdxVersion\"")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_documents_over_the_limit() {
+        let text = r#"{"bomFormat": "CycloneDX", "components": [{"purl": "pkg:cargo/a@1"}]}"#;
+        assert_eq!(read_limited("x", text, 4096).packages.len(), 1);
+        let r = read_limited("x", text, 16);
+        assert!(r.packages.is_empty());
+        assert_eq!(r.diagnostics.len(), 1);
+        assert!(
+            r.diagnostics[0].message.contains("over the 0 MiB limit"),
+            "{:?}",
+            r.diagnostics
+        );
+    }
 }

@@ -94,8 +94,13 @@ pub(crate) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
+    format_utc(i64::try_from(secs).unwrap_or(0))
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ`.
+fn format_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -112,6 +117,63 @@ pub(crate) fn now_rfc3339() -> String {
         (rem / 60) % 60,
         rem % 60
     )
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// An RFC 3339 time in the strict UTC form SPDX 2.3 requires
+/// (`YYYY-MM-DDThh:mm:ssZ`): fractions dropped, offsets applied.
+pub(crate) fn to_utc_seconds(s: &str) -> Option<String> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            let o = oh * 3600 + om * 60;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se.min(59) - offset;
+    Some(format_utc(secs))
 }
 
 /// True for `YYYY-MM-DDThh:mm:ss…` (what JSON Schema's `date-time` needs,
@@ -166,5 +228,21 @@ mod tests {
         assert!(t.starts_with("20"));
         assert!(looks_like_datetime("2024-01-02T03:04:05+01:00"));
         assert!(!looks_like_datetime("2024-01-02"));
+        assert_eq!(
+            to_utc_seconds("2024-01-02T03:04:05Z").as_deref(),
+            Some("2024-01-02T03:04:05Z")
+        );
+        assert_eq!(
+            to_utc_seconds("2024-03-01T00:30:00.123+01:00").as_deref(),
+            Some("2024-02-29T23:30:00Z")
+        );
+        assert_eq!(
+            to_utc_seconds("1999-12-31T23:00:00-02:00").as_deref(),
+            Some("2000-01-01T01:00:00Z")
+        );
+        assert_eq!(to_utc_seconds("2024-01-02"), None);
+        assert_eq!(to_utc_seconds("2024-13-02T03:04:05Z"), None);
+        assert_eq!(to_utc_seconds("2024-01-02T03:04:05+0100"), None);
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -3,7 +3,7 @@
 //! Documents are built as borrowed structs (strings point into the packages
 //! and findings) and serialised in one pass with serde_json.
 
-use crate::util::{looks_like_datetime, now_rfc3339, ContentHash};
+use crate::util::{looks_like_datetime, now_rfc3339, to_utc_seconds, ContentHash};
 use crate::SbomSubject;
 use portcullis_model::{Ecosystem, Finding, Package, Severity};
 use serde::Serialize;
@@ -275,6 +275,8 @@ fn license_kind(s: &str) -> LicenseKind {
 fn valid_spdx_expression(s: &str) -> bool {
     let mode = spdx::ParseMode {
         allow_deprecated: true,
+        // `GPL-2.0+` is valid SPDX syntax (the `+` operator on a deprecated id).
+        allow_postfix_plus_on_gpl: true,
         ..spdx::ParseMode::STRICT
     };
     !s.trim().is_empty() && spdx::Expression::parse_mode(s, mode).is_ok()
@@ -650,7 +652,8 @@ pub(crate) fn write_spdx(subject: &SbomSubject, packages: &[Package]) -> String 
         name,
         document_namespace,
         creation_info: SpdxCreationInfo {
-            created: created(subject),
+            // SPDX 2.3 wants UTC to the second, with `Z`.
+            created: to_utc_seconds(&subject.created).unwrap_or_else(now_rfc3339),
             creators: [tool],
         },
         packages: out_packages,

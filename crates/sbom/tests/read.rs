@@ -257,6 +257,16 @@ fn malformed_documents_give_positioned_diagnostics() {
     let r = read("t.json", "not json at all");
     assert_eq!((r.diagnostics.len(), r.diagnostics[0].line), (1, Some(1)));
 
+    let r = read("t.json", "[1, 2]");
+    assert!(r.diagnostics[0]
+        .message
+        .ends_with("the top level is not a JSON object"));
+    let r = read("t.json", "5");
+    assert_eq!(r.diagnostics[0].line, Some(1));
+    assert!(r.diagnostics[0]
+        .message
+        .ends_with("the top level is not a JSON object"));
+
     let r = read("t.json", r#"{"name": "x"}"#);
     assert!(r.diagnostics[0].message.contains("not a CycloneDX or SPDX"));
 

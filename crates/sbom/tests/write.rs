@@ -328,6 +328,7 @@ fn spdx_validates_and_round_trips() {
         .unwrap()
         .starts_with("https://"));
     assert_eq!(v["creationInfo"]["creators"][0], "Tool: portcullis-0.1.0");
+    assert_eq!(v["creationInfo"]["created"], "2026-11-22T21:00:00Z");
     let wasm = pk.iter().find(|p| p["name"] == "@hpcc-js/wasm").unwrap();
     assert_eq!(wasm["licenseDeclared"], "Apache-2.0");
 
@@ -345,7 +346,18 @@ fn spdx_validates_and_round_trips() {
         "v1.0.0+incompatible",
         Location::default(),
     ));
-    let v = assert_valid(spdx_validator(), &write_spdx(&SbomSubject::default(), &dup));
+    let odd = SbomSubject {
+        name: "a/b c".into(),
+        tool_version: String::new(),
+        created: "2026-11-22T22:30:00.5+01:30".into(),
+    };
+    let v = assert_valid(spdx_validator(), &write_spdx(&odd, &dup));
+    // The SPDX 2.3.1 schema's pattern for `created` (UTC, whole seconds, `Z`).
+    assert_eq!(v["creationInfo"]["created"], "2026-11-22T21:00:00Z");
+    assert!(v["documentNamespace"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://spdx.org/spdxdocs/portcullis-a-b-c-"));
     assert_eq!(
         v["packages"][4]["SPDXID"],
         format!("{}-2", v["packages"][1]["SPDXID"].as_str().unwrap())

@@ -38,7 +38,10 @@ fn component_purls(doc: &Value) -> HashMap<String, String> {
 /// component with a purl, or a BOM-Link (`urn:cdx:…#bom-ref`) to either.
 fn resolve(r: &str, refs: &HashMap<String, String>) -> Option<Purl> {
     let r = r.trim();
-    let candidates = match r.strip_prefix("urn:cdx:").and_then(|rest| rest.split_once('#')) {
+    let candidates = match r
+        .strip_prefix("urn:cdx:")
+        .and_then(|rest| rest.split_once('#'))
+    {
         Some((_, frag)) => vec![percent_decode(frag), frag.to_string()],
         None => vec![r.to_string()],
     };
@@ -60,16 +63,23 @@ fn resolve(r: &str, refs: &HashMap<String, String>) -> Option<Purl> {
 pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
     let doc = parse_json(name, text)?;
     if !doc.is_object() {
-        return Err(VexError::Format { path: name.into(), message: "a CycloneDX document is a JSON object: check the file".into() });
+        return Err(VexError::Format {
+            path: name.into(),
+            message: "a CycloneDX document is a JSON object: check the file".into(),
+        });
     }
     let Some(vulns) = doc.get("vulnerabilities").and_then(Value::as_array) else {
         return Err(VexError::Format {
             path: name.into(),
-            message: "CycloneDX document has no `vulnerabilities` array: it holds no VEX analysis".into(),
+            message: "CycloneDX document has no `vulnerabilities` array: it holds no VEX analysis"
+                .into(),
         });
     };
     let refs = component_purls(&doc);
-    let doc_time = doc.get("metadata").and_then(|m| m.get("timestamp")).and_then(Value::as_str);
+    let doc_time = doc
+        .get("metadata")
+        .and_then(|m| m.get("timestamp"))
+        .and_then(Value::as_str);
     let mut policy = Policy::default();
     for (i, v) in vulns.iter().enumerate() {
         let mut ids: Vec<String> = Vec::new();
@@ -77,7 +87,11 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             ids.push(id.trim().to_string());
         }
         if let Some(rs) = v.get("references").and_then(Value::as_array) {
-            ids.extend(rs.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).map(|s| s.trim().to_string()));
+            ids.extend(
+                rs.iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str))
+                    .map(|s| s.trim().to_string()),
+            );
         }
         ids.retain(|s| !s.is_empty());
         let Some(first) = ids.first().cloned() else {
@@ -107,7 +121,9 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
         let mut unresolved = Vec::new();
         if let Some(affects) = v.get("affects").and_then(Value::as_array) {
             for a in affects {
-                let Some(r) = a.get("ref").and_then(Value::as_str) else { continue };
+                let Some(r) = a.get("ref").and_then(Value::as_str) else {
+                    continue;
+                };
                 match resolve(r, &refs) {
                     Some(p) => {
                         if !purls.contains(&p) {

@@ -21,6 +21,9 @@ struct File {
     ignore: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
 }
 
+/// A string value and its 1-based line and column.
+type Field = (String, (u32, u32));
+
 const KEYS: &str = "id, package, ecosystem, reason, expires";
 
 pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
@@ -43,8 +46,10 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
     let mut policy = Policy::default();
     for entry in &file.ignore {
         let (line, column) = line_col(text, entry.span().start);
-        let err = |pos: (u32, u32), msg: String| Diagnostic::error(name.to_string(), msg).at(pos.0, Some(pos.1));
-        let get_str = |key: &str| -> Result<Option<(String, (u32, u32))>, Diagnostic> {
+        let err = |pos: (u32, u32), msg: String| {
+            Diagnostic::error(name.to_string(), msg).at(pos.0, Some(pos.1))
+        };
+        let get_str = |key: &str| -> Result<Option<Field>, Diagnostic> {
             let Some((_, v)) = entry.get_ref().iter().find(|(k, _)| k.get_ref() == key) else {
                 return Ok(None);
             };
@@ -52,7 +57,13 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             match v.get_ref() {
                 Value::String(s) => Ok(Some((s.trim().to_string(), pos))),
                 Value::Datetime(d) if key == "expires" => Ok(Some((d.to_string(), pos))),
-                other => Err(err(pos, format!("`{key}` must be a string (found {}): quote it", other.type_str()))),
+                other => Err(err(
+                    pos,
+                    format!(
+                        "`{key}` must be a string (found {}): quote it",
+                        other.type_str()
+                    ),
+                )),
             }
         };
         let mut problems = Vec::new();
@@ -68,15 +79,21 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
         let ecosystem = field("ecosystem");
         let reason = field("reason");
         let expires = field("expires");
-        for (k, _) in entry.get_ref() {
+        for k in entry.get_ref().keys() {
             if !KEYS.split(", ").any(|known| known == k.get_ref()) {
                 problems.push(err(
                     line_col(text, k.span().start),
-                    format!("unknown key `{}` in [[ignore]]: the keys are {KEYS}", k.get_ref()),
+                    format!(
+                        "unknown key `{}` in [[ignore]]: the keys are {KEYS}",
+                        k.get_ref()
+                    ),
                 ));
             }
         }
-        let id_text = id.as_ref().map_or("this entry", |(s, _)| s.as_str()).to_string();
+        let id_text = id
+            .as_ref()
+            .map_or("this entry", |(s, _)| s.as_str())
+            .to_string();
         let has_key = |key: &str| entry.get_ref().keys().any(|k| k.get_ref() == key);
         match &id {
             None if has_key("id") => {} // wrong type, already reported
@@ -134,12 +151,21 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             Some((p, pos)) if p.starts_with("pkg:") => match Purl::parse(p) {
                 Ok(purl) => Target::Purls(vec![purl]),
                 Err(e) => {
-                    problems.push(err(*pos, format!("{e}: write a package URL such as pkg:cargo/time or a plain name")));
+                    problems.push(err(
+                        *pos,
+                        format!("{e}: write a package URL such as pkg:cargo/time or a plain name"),
+                    ));
                     Target::Any
                 }
             },
-            Some((p, _)) if !p.is_empty() => Target::Name { name: Some(p.clone()), ecosystem: eco },
-            _ if eco.is_some() => Target::Name { name: None, ecosystem: eco },
+            Some((p, _)) if !p.is_empty() => Target::Name {
+                name: Some(p.clone()),
+                ecosystem: eco,
+            },
+            _ if eco.is_some() => Target::Name {
+                name: None,
+                ecosystem: eco,
+            },
             _ => Target::Any,
         };
         if !problems.is_empty() {
@@ -149,7 +175,9 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
                 continue;
             }
         }
-        let (Some((id, _)), Some((reason, _))) = (id, reason) else { continue };
+        let (Some((id, _)), Some((reason, _))) = (id, reason) else {
+            continue;
+        };
         policy.rules.push(Rule {
             ids: vec![id],
             target,

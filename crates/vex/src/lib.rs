@@ -25,6 +25,7 @@ mod openvex;
 
 use portcullis_model::finding::Suppression;
 use portcullis_model::{Diagnostic, Ecosystem, Finding, Package, Purl};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The largest policy file read, in bytes (64 MiB).
@@ -182,8 +183,17 @@ pub fn purl_matches(rule: &Purl, pkg: &Purl) -> bool {
     if !rule.ty.eq_ignore_ascii_case(&pkg.ty) {
         return false;
     }
-    let fold = matches!(rule.ty.as_str(), "deb" | "rpm" | "apk" | "pypi" | "github" | "alpm");
-    let eq = |a: &str, b: &str| if fold { a.eq_ignore_ascii_case(b) } else { a == b };
+    let fold = matches!(
+        rule.ty.as_str(),
+        "deb" | "rpm" | "apk" | "pypi" | "github" | "alpm"
+    );
+    let eq = |a: &str, b: &str| {
+        if fold {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
     let ns_ok = match (&rule.namespace, &pkg.namespace) {
         (None, None) => true,
         (Some(a), Some(b)) => eq(a, b),
@@ -210,14 +220,19 @@ impl Target {
                 let eco_ok = match ecosystem {
                     None => true,
                     Some((e, suffix)) => {
-                        *e == p.ecosystem && suffix.as_ref().is_none_or(|s| p.distro.as_deref() == Some(s.as_str()))
+                        *e == p.ecosystem
+                            && suffix
+                                .as_ref()
+                                .is_none_or(|s| p.distro.as_deref() == Some(s.as_str()))
                     }
                 };
                 let name_ok = match name {
                     None => true,
                     Some(n) => {
                         names_equal(&p.ecosystem, n, &p.name)
-                            || p.source_name.as_deref().is_some_and(|s| names_equal(&p.ecosystem, n, s))
+                            || p.source_name
+                                .as_deref()
+                                .is_some_and(|s| names_equal(&p.ecosystem, n, s))
                     }
                 };
                 eco_ok && name_ok
@@ -273,7 +288,8 @@ pub fn detect_format(name: &str, text: &str) -> Option<Format> {
     if head.contains("openvex") || lower.contains("openvex") {
         return Some(Format::OpenVex);
     }
-    if head.contains("\"bomFormat\"") || lower.ends_with(".cdx.json") || lower.contains("cyclonedx") {
+    if head.contains("\"bomFormat\"") || lower.ends_with(".cdx.json") || lower.contains("cyclonedx")
+    {
         return Some(Format::CycloneDx);
     }
     if text.contains("\"statements\"") {
@@ -295,14 +311,24 @@ impl Policy {
     pub fn load(path: impl AsRef<Path>) -> Result<Policy, VexError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let io = |source| VexError::Io { path: name.clone(), source };
+        let io = |source| VexError::Io {
+            path: name.clone(),
+            source,
+        };
         let size = std::fs::metadata(path).map_err(io)?.len();
         if size > MAX_FILE_SIZE {
-            return Err(VexError::TooLarge { path: name, size, limit: MAX_FILE_SIZE });
+            return Err(VexError::TooLarge {
+                path: name,
+                size,
+                limit: MAX_FILE_SIZE,
+            });
         }
         let bytes = std::fs::read(path).map_err(io)?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            let (line, column) = line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+            let (line, column) = line_col(
+                &String::from_utf8_lossy(e.as_bytes()),
+                e.utf8_error().valid_up_to(),
+            );
             VexError::Syntax {
                 path: name.clone(),
                 line,
@@ -391,12 +417,32 @@ pub fn apply(policy: &Policy, findings: &mut [Finding], today: &str) -> Vec<Diag
         ));
     }
     let mut used = vec![false; policy.rules.len()];
+    // Index rules by lower-case ID so each finding only looks at rules that
+    // can match it (VEX documents may hold thousands of statements).
+    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in policy.rules.iter().enumerate() {
+        for id in &r.ids {
+            by_id.entry(id.to_ascii_lowercase()).or_default().push(i);
+        }
+    }
+    let mut candidates: Vec<usize> = Vec::new();
     for f in findings.iter_mut() {
         if f.suppressed.is_some() {
             continue;
         }
+        candidates.clear();
+        for id in std::iter::once(&f.id).chain(&f.aliases) {
+            if let Some(v) = by_id.get(&id.to_ascii_lowercase()) {
+                candidates.extend_from_slice(v);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let rules = candidates
+            .iter()
+            .filter_map(|&i| policy.rules.get(i).map(|r| (i, r)));
         let mut chosen: Option<&Rule> = None;
-        for (i, r) in policy.rules.iter().enumerate() {
+        for (i, r) in rules.clone() {
             if r.origin != Origin::IgnoreFile || !r.matches(f) {
                 continue;
             }
@@ -411,7 +457,7 @@ pub fn apply(policy: &Policy, findings: &mut [Finding], today: &str) -> Vec<Diag
         }
         if chosen.is_none() {
             let mut best: Option<(usize, &Rule)> = None;
-            for (i, r) in policy.rules.iter().enumerate() {
+            for (i, r) in rules {
                 if r.origin == Origin::IgnoreFile || !r.matches(f) {
                     continue;
                 }
@@ -420,16 +466,24 @@ pub fn apply(policy: &Policy, findings: &mut [Finding], today: &str) -> Vec<Diag
                 }
                 let newer = match best {
                     None => true,
-                    Some((_, b)) => r.timestamp.unwrap_or(i64::MIN) >= b.timestamp.unwrap_or(i64::MIN),
+                    Some((_, b)) => {
+                        r.timestamp.unwrap_or(i64::MIN) >= b.timestamp.unwrap_or(i64::MIN)
+                    }
                 };
                 if newer {
                     best = Some((i, r));
                 }
             }
-            chosen = best.map(|(_, r)| r).filter(|r| r.suppresses && !r.expired(today_days));
+            chosen = best
+                .map(|(_, r)| r)
+                .filter(|r| r.suppresses && !r.expired(today_days));
         }
         if let Some(r) = chosen {
-            f.suppressed = Some(Suppression { reason: r.reason.clone(), expires: r.expires.clone(), source: r.source.clone() });
+            f.suppressed = Some(Suppression {
+                reason: r.reason.clone(),
+                expires: r.expires.clone(),
+                source: r.source.clone(),
+            });
         }
     }
     for (r, used) in policy.rules.iter().zip(&used) {
@@ -468,7 +522,10 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
 }
 
 /// Parse JSON text into a value, turning syntax errors into [`VexError::Syntax`].
@@ -518,7 +575,9 @@ mod tests {
 
     #[test]
     fn purls_ignore_qualifiers_and_missing_versions() {
-        let pkg = Purl::parse("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12").unwrap_or_default();
+        let pkg =
+            Purl::parse("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12")
+                .unwrap_or_default();
         for (rule, want) in [
             ("pkg:deb/debian/openssl", true),
             ("pkg:deb/debian/openssl@3.0.11-1~deb12u2", true),
@@ -534,13 +593,22 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(detect_format("portcullis.toml", "[[ignore]]"), Some(Format::IgnoreToml));
+        assert_eq!(
+            detect_format("portcullis.toml", "[[ignore]]"),
+            Some(Format::IgnoreToml)
+        );
         assert_eq!(
             detect_format("x.json", r#"{"@context": "https://openvex.dev/ns/v0.2.0"}"#),
             Some(Format::OpenVex)
         );
-        assert_eq!(detect_format("x.json", r#"{"bomFormat": "CycloneDX"}"#), Some(Format::CycloneDx));
+        assert_eq!(
+            detect_format("x.json", r#"{"bomFormat": "CycloneDX"}"#),
+            Some(Format::CycloneDx)
+        );
         assert_eq!(detect_format("x.json", r#"{"a": 1}"#), None);
-        assert_eq!(percent_decode("pkg:npm/%40babel/core%4"), "pkg:npm/@babel/core%4");
+        assert_eq!(
+            percent_decode("pkg:npm/%40babel/core%4"),
+            "pkg:npm/@babel/core%4"
+        );
     }
 }

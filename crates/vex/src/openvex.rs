@@ -7,7 +7,10 @@ use serde_json::Value;
 /// Package URLs of a product or subcomponent: its `@id` and `identifiers.purl`.
 fn purls_of(v: &Value, out: &mut Vec<Purl>) {
     let id = v.get("@id").and_then(Value::as_str);
-    let ident = v.get("identifiers").and_then(|i| i.get("purl")).and_then(Value::as_str);
+    let ident = v
+        .get("identifiers")
+        .and_then(|i| i.get("purl"))
+        .and_then(Value::as_str);
     for s in [id, ident].into_iter().flatten() {
         if let Ok(p) = Purl::parse(s.trim()) {
             if !out.contains(&p) {
@@ -20,7 +23,10 @@ fn purls_of(v: &Value, out: &mut Vec<Purl>) {
 pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
     let doc = parse_json(name, text)?;
     let Some(obj) = doc.as_object() else {
-        return Err(VexError::Format { path: name.into(), message: "an OpenVEX document is a JSON object: check the file".into() });
+        return Err(VexError::Format {
+            path: name.into(),
+            message: "an OpenVEX document is a JSON object: check the file".into(),
+        });
     };
     let Some(statements) = obj.get("statements").and_then(Value::as_array) else {
         return Err(VexError::Format {
@@ -30,7 +36,9 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
     };
     let doc_time = obj.get("timestamp").and_then(Value::as_str);
     let mut policy = Policy::default();
-    let warn = |i: usize, msg: String| Diagnostic::error(name.to_string(), format!("statements[{i}]: {msg}"));
+    let warn = |i: usize, msg: String| {
+        Diagnostic::error(name.to_string(), format!("statements[{i}]: {msg}"))
+    };
     for (i, st) in statements.iter().enumerate() {
         // Vulnerability: {name, aliases, @id} (v0.2.0) or a plain string (v0.0.x).
         let mut ids: Vec<String> = Vec::new();
@@ -41,7 +49,11 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
                     ids.push(n.trim().to_string());
                 }
                 if let Some(a) = v.get("aliases").and_then(Value::as_array) {
-                    ids.extend(a.iter().filter_map(Value::as_str).map(|s| s.trim().to_string()));
+                    ids.extend(
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(|s| s.trim().to_string()),
+                    );
                 }
                 if ids.is_empty() {
                     if let Some(n) = v.get("@id").and_then(Value::as_str) {
@@ -53,10 +65,13 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             _ => {}
         }
         ids.retain(|s| !s.is_empty());
-        if ids.is_empty() {
-            policy.diagnostics.push(warn(i, "statement has no vulnerability name: skipped; add vulnerability.name".into()));
+        let Some(first) = ids.first().cloned() else {
+            policy.diagnostics.push(warn(
+                i,
+                "statement has no vulnerability name: skipped; add vulnerability.name".into(),
+            ));
             continue;
-        }
+        };
         let status = st.get("status").and_then(Value::as_str).unwrap_or("");
         let suppresses = match status {
             "not_affected" | "fixed" => true,
@@ -64,7 +79,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             other => {
                 policy.diagnostics.push(warn(
                     i,
-                    format!("unknown status {other:?} for {}: skipped; use not_affected, affected, fixed or under_investigation", ids[0]),
+                    format!("unknown status {other:?} for {}: skipped; use not_affected, affected, fixed or under_investigation", first),
                 ));
                 continue;
             }
@@ -90,7 +105,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
                 name.to_string(),
                 format!(
                     "statements[{i}]: {unmatched_products} product(s) for {} have no package URL (pkg:…) in @id or identifiers.purl: they cannot be matched",
-                    ids[0]
+                    first
                 ),
             ));
         }
@@ -98,7 +113,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
             if unmatched_products == 0 {
                 policy.diagnostics.push(Diagnostic::warning(
                     name.to_string(),
-                    format!("statements[{i}]: statement for {} names no products: skipped; list the affected packages as products", ids[0]),
+                    format!("statements[{i}]: statement for {} names no products: skipped; list the affected packages as products", first),
                 ));
             }
             continue;
@@ -129,7 +144,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<Policy, VexError> {
         if status == "not_affected" && justification.is_none() && impact.is_none() {
             policy.diagnostics.push(Diagnostic::warning(
                 name.to_string(),
-                format!("statements[{i}]: not_affected statement for {} has neither justification nor impact_statement, as OpenVEX requires", ids[0]),
+                format!("statements[{i}]: not_affected statement for {} has neither justification nor impact_statement, as OpenVEX requires", first),
             ));
         }
         policy.rules.push(Rule {

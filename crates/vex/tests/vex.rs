@@ -1,16 +1,28 @@
 //! Accepted risks from portcullis.toml, OpenVEX and CycloneDX VEX, applied to
 //! findings built from real RustSec advisories.
-use portcullis_model::{Diagnostic, DiagnosticLevel, Ecosystem, Finding, Fix, Location, Package, Severity};
+use portcullis_model::{
+    Diagnostic, DiagnosticLevel, Ecosystem, Finding, Fix, Location, Package, Severity,
+};
 use portcullis_vex::{apply, Origin, Policy, Target, VexError};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn finding(name: &str, version: &str, id: &str, aliases: &[&str]) -> Finding {
     Finding {
-        package: Package::new(Ecosystem::CratesIo, name, version, Location { path: "Cargo.lock".into(), line: Some(10) }),
+        package: Package::new(
+            Ecosystem::CratesIo,
+            name,
+            version,
+            Location {
+                path: "Cargo.lock".into(),
+                line: Some(10),
+            },
+        ),
         id: id.into(),
         aliases: aliases.iter().map(|s| s.to_string()).collect(),
         sources: vec![id.into()],
@@ -30,17 +42,50 @@ fn finding(name: &str, version: &str, id: &str, aliases: &[&str]) -> Finding {
 /// The findings a scan of a vector-like Cargo.lock gives (IDs and aliases from RustSec).
 fn findings() -> Vec<Finding> {
     vec![
-        finding("time", "0.1.45", "RUSTSEC-2020-0071", &["CVE-2020-26235", "GHSA-wcg3-cvx6-7396"]),
-        finding("webpki", "0.22.0", "RUSTSEC-2023-0052", &["GHSA-8qv2-5vq6-g2g7"]),
-        finding("openssl-src", "111.15.0+1.1.1k", "RUSTSEC-2021-0097", &["CVE-2021-3711", "GHSA-5ww6-px42-wc85"]),
-        finding("openssl-src", "111.15.0+1.1.1k", "RUSTSEC-2021-0098", &["CVE-2021-3712", "GHSA-q9wj-f4qw-6vfj"]),
-        finding("openssl", "0.10.45", "RUSTSEC-2023-0044", &["CVE-2023-53159", "GHSA-xcf7-rvmh-g6q4"]),
-        finding("maligned", "0.2.1", "RUSTSEC-2023-0017", &["GHSA-wm8x-php5-hvq6"]),
+        finding(
+            "time",
+            "0.1.45",
+            "RUSTSEC-2020-0071",
+            &["CVE-2020-26235", "GHSA-wcg3-cvx6-7396"],
+        ),
+        finding(
+            "webpki",
+            "0.22.0",
+            "RUSTSEC-2023-0052",
+            &["GHSA-8qv2-5vq6-g2g7"],
+        ),
+        finding(
+            "openssl-src",
+            "111.15.0+1.1.1k",
+            "RUSTSEC-2021-0097",
+            &["CVE-2021-3711", "GHSA-5ww6-px42-wc85"],
+        ),
+        finding(
+            "openssl-src",
+            "111.15.0+1.1.1k",
+            "RUSTSEC-2021-0098",
+            &["CVE-2021-3712", "GHSA-q9wj-f4qw-6vfj"],
+        ),
+        finding(
+            "openssl",
+            "0.10.45",
+            "RUSTSEC-2023-0044",
+            &["CVE-2023-53159", "GHSA-xcf7-rvmh-g6q4"],
+        ),
+        finding(
+            "maligned",
+            "0.2.1",
+            "RUSTSEC-2023-0017",
+            &["GHSA-wm8x-php5-hvq6"],
+        ),
     ]
 }
 
 fn suppressed_ids(fs: &[Finding]) -> Vec<&str> {
-    fs.iter().filter(|f| f.suppressed.is_some()).map(|f| f.id.as_str()).collect()
+    fs.iter()
+        .filter(|f| f.suppressed.is_some())
+        .map(|f| f.id.as_str())
+        .collect()
 }
 
 fn messages(d: &[Diagnostic]) -> Vec<String> {
@@ -58,13 +103,18 @@ fn ignore_file_loads() {
     assert_eq!(rules[0].ids, ["CVE-2020-26235"]);
     assert_eq!(
         rules[0].target,
-        Target::Name { name: Some("time".into()), ecosystem: Some((Ecosystem::CratesIo, None)) }
+        Target::Name {
+            name: Some("time".into()),
+            ecosystem: Some((Ecosystem::CratesIo, None))
+        }
     );
     assert_eq!(rules[0].expires.as_deref(), Some("2026-12-31")); // unquoted TOML date
     assert_eq!(rules[0].line, Some(3));
     assert_eq!(rules[1].target, Target::Any);
     assert_eq!(rules[1].line, Some(11));
-    assert!(rules.iter().all(|r| r.origin == Origin::IgnoreFile && r.suppresses));
+    assert!(rules
+        .iter()
+        .all(|r| r.origin == Origin::IgnoreFile && r.suppresses));
 }
 
 #[test]
@@ -91,7 +141,10 @@ fn ignore_file_expiry_alias_and_package_filter() {
     // The expiry day itself is still covered; the day after is not.
     let mut fs = findings();
     let diags = apply(&p, &mut fs, "2026-01-31");
-    assert_eq!(suppressed_ids(&fs), ["RUSTSEC-2020-0071", "RUSTSEC-2023-0052"]);
+    assert_eq!(
+        suppressed_ids(&fs),
+        ["RUSTSEC-2020-0071", "RUSTSEC-2023-0052"]
+    );
     assert_eq!(diags.len(), 1);
     let mut fs = findings();
     apply(&p, &mut fs, "2026-02-01T00:00:00Z");
@@ -100,7 +153,13 @@ fn ignore_file_expiry_alias_and_package_filter() {
     let mut fs = findings();
     let diags = apply(&p, &mut fs, "2027-07-01");
     assert!(suppressed_ids(&fs).is_empty());
-    assert_eq!(diags.iter().filter(|d| d.message.contains("expired on")).count(), 3);
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.message.contains("expired on"))
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -118,8 +177,18 @@ fn package_name_filter_and_case_insensitive_ids() {
 
 #[test]
 fn distro_source_package_and_purl_filters() {
-    let mut libssl = finding("libssl3", "3.0.11-1~deb12u2", "CVE-2024-5535", &["DSA-5728-1"]);
-    libssl.package = Package::new(Ecosystem::Debian, "libssl3", "3.0.11-1~deb12u2", Location::default());
+    let mut libssl = finding(
+        "libssl3",
+        "3.0.11-1~deb12u2",
+        "CVE-2024-5535",
+        &["DSA-5728-1"],
+    );
+    libssl.package = Package::new(
+        Ecosystem::Debian,
+        "libssl3",
+        "3.0.11-1~deb12u2",
+        Location::default(),
+    );
     libssl.package.distro = Some("12".into());
     libssl.package.source_name = Some("openssl".into());
     let text = r#"
@@ -187,7 +256,10 @@ expires = "2026-12-31"
             "portcullis.toml:16:1: error: unknown key `reasn` in [[ignore]]: the keys are id, package, ecosystem, reason, expires",
         ]
     );
-    assert!(p.diagnostics().iter().all(|d| d.level == DiagnosticLevel::Error));
+    assert!(p
+        .diagnostics()
+        .iter()
+        .all(|d| d.level == DiagnosticLevel::Error));
     // apply() reports the load problems too, so the CLI cannot miss them.
     let mut fs = findings();
     let d = apply(&p, &mut fs, "2026-08-25");
@@ -198,35 +270,54 @@ expires = "2026-12-31"
 #[test]
 fn syntax_errors_have_line_and_column() {
     let cases = [
-        ("[[ignore]]\nid = \"X\"\nreason = \"unterminated\nexpires = \"2026-01-01\"\n", 3),
+        (
+            "[[ignore]]\nid = \"X\"\nreason = \"unterminated\nexpires = \"2026-01-01\"\n",
+            3,
+        ),
         ("[[ignore]]\nid = \"X\"\n[ignore]\n", 3),
         ("ignore = \"not a table\"\n", 1),
         ("[[ignore]]\nid = \"X\"\nid = \"Y\"\n", 3),
     ];
     for (text, want_line) in cases {
         match Policy::from_ignore_toml("portcullis.toml", text) {
-            Err(VexError::Syntax { path, line, column, message }) => {
+            Err(VexError::Syntax {
+                path,
+                line,
+                column,
+                message,
+            }) => {
                 assert_eq!(path, "portcullis.toml");
                 assert_eq!(line, want_line, "{text:?}: {message}");
                 assert!(column >= 1);
-                assert!(message.starts_with("invalid portcullis.toml: "), "{message}");
+                assert!(
+                    message.starts_with("invalid portcullis.toml: "),
+                    "{message}"
+                );
             }
             other => panic!("{text:?}: expected a syntax error, got {other:?}"),
         }
     }
-    let e = Policy::from_ignore_toml("portcullis.toml", "[[ignore]]\nid = \"X\"\nid = \"Y\"\n").err();
+    let e =
+        Policy::from_ignore_toml("portcullis.toml", "[[ignore]]\nid = \"X\"\nid = \"Y\"\n").err();
     let d = e.map(|e| e.to_diagnostic().to_string()).unwrap_or_default();
-    assert!(d.starts_with("portcullis.toml:3:1: error: invalid portcullis.toml: "), "{d}");
+    assert!(
+        d.starts_with("portcullis.toml:3:1: error: invalid portcullis.toml: "),
+        "{d}"
+    );
     // A value of the wrong type only loses its entry.
-    let p = Policy::from_ignore_toml("portcullis.toml", "[[ignore]]\nid = 5\nreason = \"r\"\nexpires = \"2026-01-01\"\n")
-        .unwrap_or_default();
+    let p = Policy::from_ignore_toml(
+        "portcullis.toml",
+        "[[ignore]]\nid = 5\nreason = \"r\"\nexpires = \"2026-01-01\"\n",
+    )
+    .unwrap_or_default();
     assert!(p.is_empty());
     assert_eq!(
         messages(p.diagnostics()),
         ["portcullis.toml:2:6: error: `id` must be a string (found integer): quote it"]
     );
     // An unrelated table is fine: portcullis.toml may hold other settings.
-    let p = Policy::from_ignore_toml("portcullis.toml", "[scan]\nseverity = \"high\"\n").unwrap_or_default();
+    let p = Policy::from_ignore_toml("portcullis.toml", "[scan]\nseverity = \"high\"\n")
+        .unwrap_or_default();
     assert!(p.is_empty() && p.diagnostics().is_empty());
 }
 
@@ -241,7 +332,9 @@ fn bad_scan_date_applies_no_expiring_rule() {
         d[0].to_string(),
         "<scan date>: error: scan date \"25/08/2026\" is not a YYYY-MM-DD date: accepted risks with an expiry date were not applied"
     );
-    assert!(d[1].message.starts_with("accepted risk for RUSTSEC-2021-0097 matched no finding"));
+    assert!(d[1]
+        .message
+        .starts_with("accepted risk for RUSTSEC-2021-0097 matched no finding"));
 }
 
 // ---- OpenVEX ----
@@ -252,8 +345,14 @@ fn openvex_statuses_subcomponents_and_latest_statement() {
     let p = Policy::load(&path).unwrap_or_default();
     let name = path.display().to_string();
     assert_eq!(p.rules().len(), 6);
-    assert!(p.rules().iter().all(|r| r.origin == Origin::OpenVex && r.expires.is_none()));
-    assert_eq!(p.rules()[0].ids, ["RUSTSEC-2021-0097", "CVE-2021-3711", "GHSA-5ww6-px42-wc85"]);
+    assert!(p
+        .rules()
+        .iter()
+        .all(|r| r.origin == Origin::OpenVex && r.expires.is_none()));
+    assert_eq!(
+        p.rules()[0].ids,
+        ["RUSTSEC-2021-0097", "CVE-2021-3711", "GHSA-5ww6-px42-wc85"]
+    );
     assert_eq!(
         messages(p.diagnostics()),
         [format!("{name}: warning: statements[6]: 1 product(s) for CVE-2021-3712 have no package URL (pkg:…) in @id or identifiers.purl: they cannot be matched")]
@@ -264,12 +363,22 @@ fn openvex_statuses_subcomponents_and_latest_statement() {
     // openssl (alias CVE-2023-53159): fixed, product purl without version;
     // webpki: not_affected on 03-01 but affected on 05-01, the latest wins;
     // maligned: under_investigation, then not_affected later: suppressed.
-    assert_eq!(suppressed_ids(&fs), ["RUSTSEC-2021-0097", "RUSTSEC-2023-0044", "RUSTSEC-2023-0017"]);
+    assert_eq!(
+        suppressed_ids(&fs),
+        [
+            "RUSTSEC-2021-0097",
+            "RUSTSEC-2023-0044",
+            "RUSTSEC-2023-0017"
+        ]
+    );
     assert_eq!(
         fs[2].suppressed.as_ref().map(|s| s.reason.as_str()),
         Some("OpenVEX not_affected: vulnerable_code_not_in_execute_path: SM2 decryption is never called: the service only uses TLS with RSA and ECDSA keys")
     );
-    assert_eq!(fs[4].suppressed.as_ref().map(|s| s.reason.as_str()), Some("OpenVEX fixed: patched in our vendored fork"));
+    assert_eq!(
+        fs[4].suppressed.as_ref().map(|s| s.reason.as_str()),
+        Some("OpenVEX fixed: patched in our vendored fork")
+    );
     // VEX statements that match nothing are normal (a document covers many products): no stale warnings.
     assert_eq!(d.len(), 1);
 }
@@ -292,12 +401,24 @@ fn openvex_latest_wins_whatever_the_order() {
         apply(&p, &mut fs, "2026-08-25");
         fs[0].suppressed.is_some()
     };
-    assert!(!run(doc(("2026-01-01T00:00:00Z", "not_affected"), ("2026-02-01T00:00:00Z", "affected"))));
-    assert!(run(doc(("2026-03-01T00:00:00Z", "not_affected"), ("2026-02-01T00:00:00Z", "affected"))));
+    assert!(!run(doc(
+        ("2026-01-01T00:00:00Z", "not_affected"),
+        ("2026-02-01T00:00:00Z", "affected")
+    )));
+    assert!(run(doc(
+        ("2026-03-01T00:00:00Z", "not_affected"),
+        ("2026-02-01T00:00:00Z", "affected")
+    )));
     // Offsets count: 01:00+02:00 is 23:00 the day before.
-    assert!(!run(doc(("2026-02-02T01:00:00+02:00", "not_affected"), ("2026-02-02T00:00:00Z", "affected"))));
+    assert!(!run(doc(
+        ("2026-02-02T01:00:00+02:00", "not_affected"),
+        ("2026-02-02T00:00:00Z", "affected")
+    )));
     // Same time: the later statement in the document wins.
-    assert!(!run(doc(("2026-02-01T00:00:00Z", "not_affected"), ("2026-02-01T00:00:00Z", "affected"))));
+    assert!(!run(doc(
+        ("2026-02-01T00:00:00Z", "not_affected"),
+        ("2026-02-01T00:00:00Z", "affected")
+    )));
 }
 
 #[test]
@@ -324,8 +445,14 @@ fn openvex_malformed() {
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
-    assert!(matches!(Policy::from_openvex_json("v.json", "[1, 2]"), Err(VexError::Format { .. })));
-    assert!(matches!(Policy::from_openvex_json("v.json", "{\"@context\": \"https://openvex.dev/ns\"}"), Err(VexError::Format { .. })));
+    assert!(matches!(
+        Policy::from_openvex_json("v.json", "[1, 2]"),
+        Err(VexError::Format { .. })
+    ));
+    assert!(matches!(
+        Policy::from_openvex_json("v.json", "{\"@context\": \"https://openvex.dev/ns\"}"),
+        Err(VexError::Format { .. })
+    ));
     let text = r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
         {"vulnerability": {}, "status": "fixed", "products": [{"@id": "pkg:cargo/time"}]},
         {"vulnerability": {"name": "CVE-1"}, "status": "maybe", "products": [{"@id": "pkg:cargo/time"}]},
@@ -371,7 +498,10 @@ fn cyclonedx_states_and_refs() {
     apply(&p, &mut fs, "2026-08-25");
     // 0098 via its RustSec reference and a BOM-Link to a purl; webpki is
     // exploitable (no suppression); maligned a false positive via a purl ref.
-    assert_eq!(suppressed_ids(&fs), ["RUSTSEC-2021-0098", "RUSTSEC-2023-0017"]);
+    assert_eq!(
+        suppressed_ids(&fs),
+        ["RUSTSEC-2021-0098", "RUSTSEC-2023-0017"]
+    );
     assert_eq!(
         fs[3].suppressed.as_ref().map(|s| s.reason.as_str()),
         Some("CycloneDX VEX not_affected: code_not_reachable: ASN.1 strings from peers are never printed.")
@@ -398,12 +528,18 @@ fn cyclonedx_bom_ref_to_component_purl() {
 
 #[test]
 fn cyclonedx_malformed() {
-    match Policy::from_cyclonedx_json("bom.json", "{\"bomFormat\": \"CycloneDX\",\n \"vulnerabilities\": [ }") {
+    match Policy::from_cyclonedx_json(
+        "bom.json",
+        "{\"bomFormat\": \"CycloneDX\",\n \"vulnerabilities\": [ }",
+    ) {
         Err(VexError::Syntax { line, column, .. }) => assert_eq!((line, column), (2, 23)),
         other => panic!("expected a syntax error, got {other:?}"),
     }
     assert!(matches!(
-        Policy::from_cyclonedx_json("bom.json", "{\"bomFormat\": \"CycloneDX\", \"components\": []}"),
+        Policy::from_cyclonedx_json(
+            "bom.json",
+            "{\"bomFormat\": \"CycloneDX\", \"components\": []}"
+        ),
         Err(VexError::Format { .. })
     ));
 }
@@ -421,10 +557,19 @@ fn merge_ignore_file_and_vex() {
     let d = apply(&p, &mut fs, "2026-08-25");
     assert_eq!(
         suppressed_ids(&fs),
-        ["RUSTSEC-2020-0071", "RUSTSEC-2021-0097", "RUSTSEC-2021-0098", "RUSTSEC-2023-0044", "RUSTSEC-2023-0017"]
+        [
+            "RUSTSEC-2020-0071",
+            "RUSTSEC-2021-0097",
+            "RUSTSEC-2021-0098",
+            "RUSTSEC-2023-0044",
+            "RUSTSEC-2023-0017"
+        ]
     );
     // portcullis.toml wins over VEX for time (reason and expiry from the file).
-    assert_eq!(fs[0].suppressed.as_ref().and_then(|s| s.expires.as_deref()), Some("2026-12-31"));
+    assert_eq!(
+        fs[0].suppressed.as_ref().and_then(|s| s.expires.as_deref()),
+        Some("2026-12-31")
+    );
     // 3 load diagnostics + expired webpki + stale openssl-src rule.
     assert_eq!(d.len(), 5);
     // A finding that is already suppressed is left as it is.
@@ -436,13 +581,18 @@ fn merge_ignore_file_and_vex() {
 #[test]
 fn load_errors() {
     match Policy::load(fixture("does-not-exist.toml")) {
-        Err(e @ VexError::Io { .. }) => assert!(e.to_string().contains("does-not-exist.toml: cannot read the file")),
+        Err(e @ VexError::Io { .. }) => assert!(e
+            .to_string()
+            .contains("does-not-exist.toml: cannot read the file")),
         other => panic!("expected an I/O error, got {other:?}"),
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let unknown = dir.path().join("other.json");
     std::fs::write(&unknown, "{\"name\": \"not a policy\"}").unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(Policy::load(&unknown), Err(VexError::Format { .. })));
+    assert!(matches!(
+        Policy::load(&unknown),
+        Err(VexError::Format { .. })
+    ));
     let latin1 = dir.path().join("portcullis.toml");
     std::fs::write(&latin1, b"[[ignore]]\nid = \"caf\xe9\"\n").unwrap_or_else(|e| panic!("{e}"));
     match Policy::load(&latin1) {
@@ -472,10 +622,22 @@ fn garbage_and_truncations_never_panic() {
             cut += 7;
         }
     }
-    for junk in ["", "\u{feff}", "{", "[[ignore]", "\0\0\0", "{\"statements\": [[[[[]]]]]}", "{\"vulnerabilities\": {}}"] {
+    for junk in [
+        "",
+        "\u{feff}",
+        "{",
+        "[[ignore]",
+        "\0\0\0",
+        "{\"statements\": [[[[[]]]]]}",
+        "{\"vulnerabilities\": {}}",
+    ] {
         let _ = Policy::parse("x.json", junk);
         let _ = Policy::parse("x.toml", junk);
     }
-    let deep = format!("{{\"statements\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(
+        "{{\"statements\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     assert!(Policy::parse("deep.json", &deep).is_err());
 }

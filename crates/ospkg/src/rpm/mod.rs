@@ -104,6 +104,9 @@ pub(crate) fn read_sqlite(host_path: &Path) -> (Vec<(i64, Vec<u8>)>, Vec<String>
             return (out, errors);
         }
     };
+    // Bound memory: no value larger than an rpm header may be (rpm's own
+    // HEADER_DATA_MAX plus the index) is read.
+    let _ = conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, 300 << 20);
     let mut stmt = match conn.prepare("SELECT hnum, blob FROM Packages") {
         Ok(s) => s,
         Err(e) => {

@@ -25,7 +25,10 @@ pub fn finding(
         Ecosystem::CratesIo,
         name,
         version,
-        Location { path: "Cargo.lock".into(), line: Some(line) },
+        Location {
+            path: "Cargo.lock".into(),
+            line: Some(line),
+        },
     );
     Finding {
         package,
@@ -98,7 +101,11 @@ pub fn report() -> ScanReport {
         package_count: 296,
         packages: Vec::new(),
         findings: findings(),
-        diagnostics: vec![Diagnostic::warning("Cargo.lock", "package `foo` has no version: skipped").at(12, Some(1))],
+        diagnostics: vec![Diagnostic::warning(
+            "Cargo.lock",
+            "package `foo` has no version: skipped",
+        )
+        .at(12, Some(1))],
         data_sources: vec![DataSource {
             name: "osv:crates.io".into(),
             records: 1206,
