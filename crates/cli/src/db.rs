@@ -3,12 +3,13 @@
 use crate::cli::{DbCommand, Global, StatusFormat};
 use crate::ui::Ui;
 use crate::{Failure, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
-use portcullis_vulndb::{Database, Status, STALE_AFTER_DAYS};
+use portcullis_vulndb::{Database, SourceStatus, Status, STALE_AFTER_DAYS};
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub fn db_path(g: &Global) -> PathBuf {
-    g.db.clone().unwrap_or_else(portcullis_vulndb::default_db_path)
+    g.db.clone()
+        .unwrap_or_else(portcullis_vulndb::default_db_path)
 }
 
 /// Open the database for a scan; on first use, fill it from the bundled snapshot.
@@ -26,7 +27,10 @@ pub fn open_for_scan(ui: &Ui, g: &Global) -> Result<Database, Failure> {
         Err(e) if !exists => {
             // The data directory is not writable: build a private copy.
             let tmp = std::env::temp_dir().join(format!("portcullis-{}.db", std::process::id()));
-            ui.warn(&format!("{e}; using a temporary database at {}", tmp.display()));
+            ui.warn(&format!(
+                "{e}; using a temporary database at {}",
+                tmp.display()
+            ));
             Database::open(&tmp)?
         }
         Err(e) => return Err(e.into()),
@@ -43,9 +47,8 @@ pub fn open_for_scan(ui: &Ui, g: &Global) -> Result<Database, Failure> {
 }
 
 /// Sources older than the freshness limit: (name, days old, as of).
-pub fn stale_sources(status: &Status, now: jiff::Timestamp) -> Vec<(String, i64, String)> {
-    status
-        .sources
+pub fn stale_sources(sources: &[SourceStatus], now: jiff::Timestamp) -> Vec<(String, i64, String)> {
+    sources
         .iter()
         .filter_map(|s| {
             let as_of = s.data_as_of.as_deref().unwrap_or(&s.updated_at);
@@ -107,7 +110,11 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
                     ecosystems = default_ecosystems();
                 }
             }
-            ui.note(&format!("downloading {} from {}", ecosystems.join(", "), a.mirror));
+            ui.note(&format!(
+                "downloading {} from {}",
+                ecosystems.join(", "),
+                a.mirror
+            ));
             let bar = ui.progress("updating", None);
             let report = portcullis_vulndb::update(
                 &mut db,
@@ -125,7 +132,11 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
             let mut failed = 0;
             for e in &report.ecosystems {
                 match e {
-                    portcullis_vulndb::EcosystemUpdate::Updated { ecosystem, bytes, import } => {
+                    portcullis_vulndb::EcosystemUpdate::Updated {
+                        ecosystem,
+                        bytes,
+                        import,
+                    } => {
                         ui.diagnostics(&import.diagnostics);
                         println!(
                             "{ecosystem}: downloaded {bytes} bytes; {} added, {} updated, {} unchanged, {} withdrawn",
@@ -137,7 +148,9 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
                     }
                     portcullis_vulndb::EcosystemUpdate::Failed { ecosystem, error } => {
                         failed += 1;
-                        ui.error(&format!("{ecosystem}: {error}; the data for it was left as it was"));
+                        ui.error(&format!(
+                            "{ecosystem}: {error}; the data for it was left as it was"
+                        ));
                     }
                 }
             }
@@ -166,7 +179,7 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
                         "schema": "portcullis.db-status/v1",
                         "status": status,
                         "stale_after_days": STALE_AFTER_DAYS,
-                        "stale_sources": stale_sources(&status, now).iter().map(|(n, d, _)| serde_json::json!({"name": n, "age_days": d})).collect::<Vec<_>>(),
+                        "stale_sources": stale_sources(&status.sources, now).iter().map(|(n, d, _)| serde_json::json!({"name": n, "age_days": d})).collect::<Vec<_>>(),
                     });
                     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
                 }
@@ -193,10 +206,19 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
 
 /// Ecosystems to download when none are named and none were downloaded before.
 fn default_ecosystems() -> Vec<String> {
-    let mut v: Vec<String> = ["crates.io", "npm", "PyPI", "Go", "Maven", "NuGet", "RubyGems", "Packagist"]
-        .iter()
-        .map(|s| (*s).to_string())
-        .collect();
+    let mut v: Vec<String> = [
+        "crates.io",
+        "npm",
+        "PyPI",
+        "Go",
+        "Maven",
+        "NuGet",
+        "RubyGems",
+        "Packagist",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
     let os = portcullis_inventory::collect(
         &portcullis_inventory::Target {
             root: Some(PathBuf::from("/")),
@@ -220,10 +242,14 @@ fn print_status(ui: &Ui, status: &Status, now: jiff::Timestamp) {
     println!("Database: {}", status.path);
     println!("Records:  {}", status.records);
     println!();
-    println!("{:<28} {:<9} {:>8} {:>9}  {:<22} {}", "SOURCE", "KIND", "RECORDS", "WITHDRAWN", "DATA AS OF", "AGE");
+    println!(
+        "{:<28} {:<9} {:>8} {:>9}  {:<22} {}",
+        "SOURCE", "KIND", "RECORDS", "WITHDRAWN", "DATA AS OF", "AGE"
+    );
     for s in &status.sources {
         let as_of = s.data_as_of.as_deref().unwrap_or(&s.updated_at);
-        let age = age_days(Some(as_of), now).map_or_else(|| "?".to_string(), |d| format!("{d} days"));
+        let age =
+            age_days(Some(as_of), now).map_or_else(|| "?".to_string(), |d| format!("{d} days"));
         println!(
             "{:<28} {:<9} {:>8} {:>9}  {:<22} {}",
             s.name,
@@ -239,7 +265,7 @@ fn print_status(ui: &Ui, status: &Status, now: jiff::Timestamp) {
     for (eco, n) in &status.ecosystems {
         println!("  {eco:<26} {n:>8}");
     }
-    for (name, days, _) in stale_sources(status, now) {
+    for (name, days, _) in stale_sources(&status.sources, now) {
         ui.warn(&format!(
             "source {name} is {days} days old (limit {STALE_AFTER_DAYS}): run `portcullis db update` when online"
         ));

@@ -35,7 +35,9 @@ fn take_stock(ui: &Ui, target: &Target) -> Inventory {
     let inv = portcullis_inventory::collect(target, &mut |p| {
         match p {
             Progress::Reading(f) => bar.set_message(format!("reading {f}")),
-            Progress::ReadingRoot(r) => bar.set_message(format!("reading packages under {}", r.display())),
+            Progress::ReadingRoot(r) => {
+                bar.set_message(format!("reading packages under {}", r.display()))
+            }
         }
         bar.inc(1);
     });
@@ -45,7 +47,8 @@ fn take_stock(ui: &Ui, target: &Target) -> Inventory {
         ui.detail(&format!(
             "distribution: {} ({})",
             os.pretty_name.as_deref().unwrap_or(&os.id),
-            os.osv_ecosystem().unwrap_or_else(|| "no OSV ecosystem".into())
+            os.osv_ecosystem()
+                .unwrap_or_else(|| "no OSV ecosystem".into())
         ));
     }
     for s in &inv.sources {
@@ -57,7 +60,10 @@ fn take_stock(ui: &Ui, target: &Target) -> Inventory {
 fn write_output(output: Option<&Path>, text: &str) -> Result<(), Failure> {
     match output {
         Some(path) => std::fs::write(path, text).map_err(|e| {
-            Failure::usage(format!("cannot write {}: {e}; check the directory exists and is writable", path.display()))
+            Failure::usage(format!(
+                "cannot write {}: {e}; check the directory exists and is writable",
+                path.display()
+            ))
         }),
         None => {
             let mut out = std::io::stdout().lock();
@@ -97,7 +103,9 @@ pub fn run_scan(ui: &Ui, g: &Global, a: &ScanArgs) -> Result<u8, Failure> {
     let inv = take_stock(ui, &target);
     if inv.sources.is_empty() && inv.packages.is_empty() {
         if inv.is_partial() {
-            return Err(Failure::usage("nothing could be read; see the errors above"));
+            return Err(Failure::usage(
+                "nothing could be read; see the errors above",
+            ));
         }
         ui.warn(&format!(
             "no lockfiles, manifests, SBOMs or package databases found in {}",
@@ -106,8 +114,8 @@ pub fn run_scan(ui: &Ui, g: &Global, a: &ScanArgs) -> Result<u8, Failure> {
     }
     let database = db::open_for_scan(ui, g)?;
     let now = jiff::Timestamp::now();
-    let status = database.status()?;
-    let stale = db::stale_sources(&status, now);
+    let sources = database.sources()?;
+    let stale = db::stale_sources(&sources, now);
     for (name, days, as_of) in &stale {
         ui.warn(&format!(
             "vulnerability data from {name} is {days} days old (as of {}): run `portcullis db update` when online",
@@ -142,11 +150,14 @@ pub fn run_scan(ui: &Ui, g: &Global, a: &ScanArgs) -> Result<u8, Failure> {
         target: describe(&target),
         scanned_at: now.to_string(),
         package_count: inv.packages.len(),
-        packages: if a.list_packages { inv.packages.clone() } else { Vec::new() },
+        packages: if a.list_packages {
+            inv.packages.clone()
+        } else {
+            Vec::new()
+        },
         findings,
         diagnostics,
-        data_sources: status
-            .sources
+        data_sources: sources
             .iter()
             .map(|s| DataSource {
                 name: s.name.clone(),
@@ -229,5 +240,9 @@ pub fn run_sbom(ui: &Ui, _g: &Global, a: &SbomArgs) -> Result<u8, Failure> {
     };
     write_output(a.output.as_deref(), &text)?;
     ui.detail(&format!("{} packages written", inv.packages.len()));
-    Ok(if inv.is_partial() { EXIT_PARTIAL } else { EXIT_OK })
+    Ok(if inv.is_partial() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
 }

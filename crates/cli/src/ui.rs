@@ -28,7 +28,9 @@ impl Ui {
         let pick = |tty: bool| match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => tty && !no_color_env() && std::env::var("TERM").map_or(true, |t| t != "dumb"),
+            ColorChoice::Auto => {
+                tty && !no_color_env() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
         };
         Ui {
             quiet: g.quiet,
@@ -130,7 +132,9 @@ impl Ui {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         } else {
             let style = match total {
-                Some(_) => ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})"),
+                Some(_) => ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})",
+                ),
                 None => ProgressStyle::with_template("{spinner} {msg} {pos} ({elapsed})"),
             };
             if let Ok(style) = style {

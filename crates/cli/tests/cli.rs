@@ -35,14 +35,15 @@ fn portcullis(dir: &tempfile::TempDir) -> Command {
         std::fs::copy(shared_db(), &db).unwrap();
     }
     let mut c = Command::cargo_bin("portcullis").unwrap();
-    c.env("PORTCULLIS_DB", &db).env("NO_COLOR", "1").current_dir(dir.path());
+    c.env("PORTCULLIS_DB", &db)
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path());
     c
 }
 
 fn json_of(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
@@ -53,7 +54,12 @@ fn scan_finds_vulnerable_crates_and_python_packages() {
         .arg(fixtures().join("project"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_of(&out);
     assert_eq!(v["schema"], "portcullis.scan/v1");
     let findings = v["findings"].as_array().unwrap();
@@ -70,8 +76,16 @@ fn scan_finds_vulnerable_crates_and_python_packages() {
     assert!(packages > 400, "{packages}");
     // Every finding says where the package was found.
     for f in findings {
-        assert!(f["package"]["location"]["path"].as_str().unwrap().ends_with("Cargo.lock")
-            || f["package"]["location"]["path"].as_str().unwrap().ends_with("requirements.txt"));
+        assert!(
+            f["package"]["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("Cargo.lock")
+                || f["package"]["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("requirements.txt")
+        );
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("days old"), "stale data warning: {stderr}");
@@ -87,7 +101,11 @@ fn fail_on_sets_the_exit_code() {
         .arg(&rust)
         .assert()
         .code(0);
-    portcullis(&dir).args(["-q", "scan"]).arg(&rust).assert().code(1);
+    portcullis(&dir)
+        .args(["-q", "scan"])
+        .arg(&rust)
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -122,18 +140,31 @@ fn a_broken_lockfile_gives_one_clear_line_and_a_partial_exit() {
     // The rest of the scan went on.
     let v = json_of(&out);
     assert_eq!(v["partial"], true);
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["package"]["name"] == "encoding"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["package"]["name"] == "encoding"));
 }
 
 #[test]
 fn nothing_readable_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = portcullis(&dir).args(["scan", "does-not-exist"]).output().unwrap();
+    let out = portcullis(&dir)
+        .args(["scan", "does-not-exist"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("does-not-exist"), "{stderr}");
-    portcullis(&dir).args(["scan", "--no-such-flag"]).assert().code(2);
-    portcullis(&dir).args(["scan", "--fail-on", "severe"]).assert().code(2);
+    portcullis(&dir)
+        .args(["scan", "--no-such-flag"])
+        .assert()
+        .code(2);
+    portcullis(&dir)
+        .args(["scan", "--fail-on", "severe"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -146,7 +177,10 @@ fn accepted_risks_in_portcullis_toml_are_not_failures() {
         "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
-    let out = portcullis(&dir).args(["scan", "--format", "json", "p"]).output().unwrap();
+    let out = portcullis(&dir)
+        .args(["scan", "--format", "json", "p"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let ids: Vec<String> = json_of(&out)["findings"]
         .as_array()
@@ -162,18 +196,33 @@ fn accepted_risks_in_portcullis_toml_are_not_failures() {
         ));
     }
     std::fs::write(project.join("portcullis.toml"), toml).unwrap();
-    let out = portcullis(&dir).args(["scan", "--format", "json", "p"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = portcullis(&dir)
+        .args(["scan", "--format", "json", "p"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_of(&out);
     assert_eq!(v["summary"]["findings"], 0);
-    assert_eq!(v["summary"]["suppressed"].as_u64().unwrap() as usize, ids.len());
+    assert_eq!(
+        v["summary"]["suppressed"].as_u64().unwrap() as usize,
+        ids.len()
+    );
 }
 
 #[test]
 fn sarif_and_cyclonedx_reports() {
     let dir = tempfile::tempdir().unwrap();
     let rust = fixtures().join("project/rust");
-    let out = portcullis(&dir).args(["scan", "--format", "sarif"]).arg(&rust).output().unwrap();
+    let out = portcullis(&dir)
+        .args(["scan", "--format", "sarif"])
+        .arg(&rust)
+        .output()
+        .unwrap();
     let v = json_of(&out);
     assert_eq!(v["version"], "2.1.0");
     assert!(!v["runs"][0]["results"].as_array().unwrap().is_empty());
@@ -184,7 +233,8 @@ fn sarif_and_cyclonedx_reports() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let bom: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bom.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bom.json")).unwrap())
+            .unwrap();
     assert_eq!(bom["specVersion"], "1.6");
     assert!(bom["components"].as_array().unwrap().len() > 250);
     assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());
@@ -194,7 +244,11 @@ fn sarif_and_cyclonedx_reports() {
 fn sbom_writes_spdx_and_cyclonedx() {
     let dir = tempfile::tempdir().unwrap();
     let rust = fixtures().join("project/rust");
-    let out = portcullis(&dir).args(["sbom", "--format", "spdx"]).arg(&rust).output().unwrap();
+    let out = portcullis(&dir)
+        .args(["sbom", "--format", "spdx"])
+        .arg(&rust)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v = json_of(&out);
     assert_eq!(v["spdxVersion"], "SPDX-2.3");
@@ -203,9 +257,16 @@ fn sbom_writes_spdx_and_cyclonedx() {
     assert_eq!(v["bomFormat"], "CycloneDX");
     // An SBOM read back in is scanned like the lockfile it came from.
     std::fs::write(dir.path().join("app.cdx.json"), &out.stdout).unwrap();
-    let out = portcullis(&dir).args(["scan", "--format", "json", "app.cdx.json"]).output().unwrap();
+    let out = portcullis(&dir)
+        .args(["scan", "--format", "json", "app.cdx.json"])
+        .output()
+        .unwrap();
     let v = json_of(&out);
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["package"]["name"] == "encoding"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["package"]["name"] == "encoding"));
 }
 
 #[test]
@@ -214,8 +275,17 @@ fn db_import_status_and_show() {
     let osv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/fixtures/osv");
     let mut c = Command::cargo_bin("portcullis").unwrap();
     c.env("PORTCULLIS_DB", dir.path().join("fresh.db"));
-    let out = c.args(["db", "import", "--name", "fixtures"]).arg(&osv).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = c
+        .args(["db", "import", "--name", "fixtures"])
+        .arg(&osv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("13 records read: 12 added"), "{text}");
     let out = Command::cargo_bin("portcullis")

@@ -152,14 +152,16 @@ pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, Diagnostic
     if meta.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::error(
             display,
-            format!("file is {} bytes, over the {MAX_FILE_BYTES}-byte limit; skipped", meta.len()),
+            format!(
+                "file is {} bytes, over the {MAX_FILE_BYTES}-byte limit; skipped",
+                meta.len()
+            ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error(display, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostic::error(display, format!("cannot read: {e}")))?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
-

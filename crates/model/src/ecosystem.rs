@@ -82,10 +82,7 @@ impl Ecosystem {
         if let Ecosystem::Other(s) = self {
             return s;
         }
-        NAMES
-            .iter()
-            .find(|(e, _)| e == self)
-            .map_or("", |(_, n)| n)
+        NAMES.iter().find(|(e, _)| e == self).map_or("", |(_, n)| n)
     }
 
     /// Parse an OSV ecosystem string into the ecosystem and its suffix:
@@ -218,7 +215,10 @@ mod tests {
             Ecosystem::parse_osv("Ubuntu:Pro:18.04:LTS"),
             (Ecosystem::Ubuntu, Some("Pro:18.04:LTS"))
         );
-        assert_eq!(Ecosystem::parse_osv("crates.io"), (Ecosystem::CratesIo, None));
+        assert_eq!(
+            Ecosystem::parse_osv("crates.io"),
+            (Ecosystem::CratesIo, None)
+        );
         assert_eq!(
             Ecosystem::parse_osv("Packagist:https://packages.drupal.org/8"),
             (Ecosystem::Packagist, Some("https://packages.drupal.org/8"))
@@ -239,8 +239,14 @@ mod tests {
 
     #[test]
     fn pep503() {
-        assert_eq!(Ecosystem::PyPI.normalize_name("Flask_SQLAlchemy"), "flask-sqlalchemy");
-        assert_eq!(Ecosystem::PyPI.normalize_name("zope.interface"), "zope-interface");
+        assert_eq!(
+            Ecosystem::PyPI.normalize_name("Flask_SQLAlchemy"),
+            "flask-sqlalchemy"
+        );
+        assert_eq!(
+            Ecosystem::PyPI.normalize_name("zope.interface"),
+            "zope-interface"
+        );
         assert_eq!(Ecosystem::PyPI.normalize_name("a__-.b"), "a-b");
         assert_eq!(Ecosystem::Npm.normalize_name("@Scope/X"), "@Scope/X");
     }

@@ -163,7 +163,10 @@ mod tests {
                 "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.3"}]}]}]}"#,
         )
         .unwrap();
-        assert_eq!(v.affected[0].ranges[0].events[1].fixed.as_deref(), Some("1.2.3"));
+        assert_eq!(
+            v.affected[0].ranges[0].events[1].fixed.as_deref(),
+            Some("1.2.3")
+        );
         assert_eq!(v.all_ids().collect::<Vec<_>>(), ["X-1"]);
     }
 }

@@ -15,7 +15,9 @@ pub struct Location {
 }
 
 /// How a package is used by the project that declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DependencyScope {
     /// Needed at run time (or installed on the host).
@@ -110,16 +112,20 @@ pub fn default_purl(ecosystem: &Ecosystem, name: &str, version: &str) -> Purl {
             Some((g, a)) => Purl::new(ty, Some(g), a, version),
             None => Purl::new(ty, None, name, version),
         },
-        Ecosystem::Npm | Ecosystem::Go | Ecosystem::Packagist | Ecosystem::GitHubActions | Ecosystem::SwiftUrl => {
-            match name.rfind('/') {
-                Some(i) => Purl::new(ty, Some(&name[..i]), &name[i + 1..], version),
-                None => Purl::new(ty, None, name, version),
-            }
-        }
+        Ecosystem::Npm
+        | Ecosystem::Go
+        | Ecosystem::Packagist
+        | Ecosystem::GitHubActions
+        | Ecosystem::SwiftUrl => match name.rfind('/') {
+            Some(i) => Purl::new(ty, Some(&name[..i]), &name[i + 1..], version),
+            None => Purl::new(ty, None, name, version),
+        },
         Ecosystem::PyPI => Purl::new(ty, None, &ecosystem.normalize_name(name), version),
-        Ecosystem::NuGet | Ecosystem::CratesIo | Ecosystem::RubyGems | Ecosystem::Pub | Ecosystem::Hex => {
-            Purl::new(ty, None, name, version)
-        }
+        Ecosystem::NuGet
+        | Ecosystem::CratesIo
+        | Ecosystem::RubyGems
+        | Ecosystem::Pub
+        | Ecosystem::Hex => Purl::new(ty, None, name, version),
         Ecosystem::Debian => Purl::new(ty, Some("debian"), name, version),
         Ecosystem::Ubuntu => Purl::new(ty, Some("ubuntu"), name, version),
         Ecosystem::Alpine => Purl::new(ty, Some("alpine"), name, version),
@@ -185,9 +191,11 @@ pub fn ecosystem_of_purl(purl: &Purl) -> Option<(Ecosystem, String)> {
         _ => return None,
     };
     let name = match eco {
-        Ecosystem::Npm | Ecosystem::Go | Ecosystem::Packagist | Ecosystem::GitHubActions | Ecosystem::SwiftUrl => {
-            joined("/")
-        }
+        Ecosystem::Npm
+        | Ecosystem::Go
+        | Ecosystem::Packagist
+        | Ecosystem::GitHubActions
+        | Ecosystem::SwiftUrl => joined("/"),
         Ecosystem::PyPI => eco.normalize_name(&purl.name),
         _ => purl.name.clone(),
     };
@@ -201,8 +209,16 @@ mod tests {
     #[test]
     fn purls_for_each_shape() {
         let loc = Location::default();
-        let p = Package::new(Ecosystem::Maven, "org.apache.commons:commons-text", "1.9", loc.clone());
-        assert_eq!(p.purl.to_string(), "pkg:maven/org.apache.commons/commons-text@1.9");
+        let p = Package::new(
+            Ecosystem::Maven,
+            "org.apache.commons:commons-text",
+            "1.9",
+            loc.clone(),
+        );
+        assert_eq!(
+            p.purl.to_string(),
+            "pkg:maven/org.apache.commons/commons-text@1.9"
+        );
         let p = Package::new(Ecosystem::Npm, "@babel/core", "7.0.0", loc.clone());
         assert_eq!(p.purl.to_string(), "pkg:npm/%40babel/core@7.0.0");
         let p = Package::new(Ecosystem::Go, "github.com/a/b/v2", "v2.0.1", loc.clone());
@@ -214,9 +230,17 @@ mod tests {
     #[test]
     fn purl_back_to_ecosystem() {
         for (s, eco, name) in [
-            ("pkg:maven/org.apache.commons/commons-text@1.9", Ecosystem::Maven, "org.apache.commons:commons-text"),
+            (
+                "pkg:maven/org.apache.commons/commons-text@1.9",
+                Ecosystem::Maven,
+                "org.apache.commons:commons-text",
+            ),
             ("pkg:npm/%40babel/core@7.0.0", Ecosystem::Npm, "@babel/core"),
-            ("pkg:golang/github.com/a/b@v1", Ecosystem::Go, "github.com/a/b"),
+            (
+                "pkg:golang/github.com/a/b@v1",
+                Ecosystem::Go,
+                "github.com/a/b",
+            ),
             ("pkg:deb/ubuntu/openssl@1", Ecosystem::Ubuntu, "openssl"),
             ("pkg:cargo/serde@1", Ecosystem::CratesIo, "serde"),
         ] {

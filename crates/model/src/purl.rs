@@ -35,12 +35,7 @@ impl std::error::Error for PurlError {}
 
 impl Purl {
     /// A purl with a type, optional namespace, name and optional version.
-    pub fn new(
-        ty: &str,
-        namespace: Option<&str>,
-        name: &str,
-        version: Option<&str>,
-    ) -> Self {
+    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Self {
         Self {
             ty: ty.to_ascii_lowercase(),
             namespace: namespace.filter(|s| !s.is_empty()).map(str::to_string),
@@ -262,7 +257,16 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        for s in ["", "pkg:", "pkg:/x", "npm/x", "pkg:npm/", "pkg:n%pm/x", "pkg:npm/%", "pkg:npm/%4"] {
+        for s in [
+            "",
+            "pkg:",
+            "pkg:/x",
+            "npm/x",
+            "pkg:npm/",
+            "pkg:n%pm/x",
+            "pkg:npm/%",
+            "pkg:npm/%4",
+        ] {
             let _ = Purl::parse(s);
         }
         assert!(Purl::parse("pkg:npm/").is_err());

@@ -8,7 +8,9 @@ use std::str::FromStr;
 ///
 /// `Unknown` sorts lowest, but the Cyber Essentials 14-day rule treats an
 /// unrated flaw with a fix as high risk (see [`crate::Finding::ce_14_day`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// No rating could be found or computed.

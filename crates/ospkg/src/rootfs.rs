@@ -102,6 +102,14 @@ fn rebuild(root: &Path, done: &[OsString]) -> PathBuf {
 /// Read a regular file inside the root, refusing files over `limit` bytes.
 pub(crate) fn read(root: &Path, rel: &str, limit: u64) -> Result<(PathBuf, Vec<u8>), RootError> {
     let path = resolve(root, rel)?;
+    // Check the type before opening: opening a FIFO or a device node an
+    // image put in place of a database would block or never end.
+    let kind = fs::symlink_metadata(&path).map_err(|e| RootError::Io(format!("{rel}: {e}")))?;
+    if !kind.is_file() {
+        return Err(RootError::Refused(format!(
+            "{rel}: not a regular file; not read"
+        )));
+    }
     let file = fs::File::open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => RootError::NotFound,
         _ => RootError::Io(format!("{rel}: {e}")),

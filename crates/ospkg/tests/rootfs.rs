@@ -245,3 +245,30 @@ fn database_of_another_format_keeps_its_own_ecosystem() {
         .message
         .contains("dpkg packages found on Alpine"));
 }
+
+#[test]
+fn special_files_are_not_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir_all(root.join("var/lib/dpkg/status")).unwrap(); // a directory
+    fs::create_dir_all(root.join("lib/apk/db")).unwrap();
+    // A FIFO would block a reader forever; `mkfifo` is in every Unix base system.
+    let fifo = root.join("lib/apk/db/installed");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let inv = scan_root(root);
+    assert!(inv.packages.is_empty());
+    assert!(inv
+        .diagnostics
+        .iter()
+        .any(|d| d.path == "var/lib/dpkg/status" && d.message.contains("not a regular file")));
+    if made {
+        assert!(inv
+            .diagnostics
+            .iter()
+            .any(|d| d.path == "lib/apk/db/installed" && d.message.contains("not a regular file")));
+    }
+}

@@ -123,6 +123,9 @@ struct SpdxRelationship<'a> {
     related_spdx_element: Str<'a>,
 }
 
+/// An SPDX package without a purl: (SPDXID, name, version, line).
+type MaybeRoot = (String, Option<String>, Option<String>, Option<u32>);
+
 /// State shared while reading one document.
 struct Reader<'t> {
     path: &'t str,
@@ -496,7 +499,7 @@ impl<'t> Reader<'t> {
         // Packages without a purl that may be the described root: which
         // ones are the root is only worked out when there are any, so the
         // (often large) relationships array is usually not parsed.
-        let mut maybe_root: Vec<(String, Option<String>, Option<String>, Option<u32>)> = Vec::new();
+        let mut maybe_root: Vec<MaybeRoot> = Vec::new();
         for raw in self.elements(list, "\"packages\"") {
             let base = self.position(raw.get());
             let p: SpdxPackage<'t> = match serde_json::from_str(raw.get()) {

@@ -36,7 +36,10 @@ pub(crate) fn parse(raw: &str) -> Result<Alpine, &'static str> {
         if n == 0 {
             break;
         }
-        comps.push((Num::from_digits(s.get(i..i + n).unwrap_or(&[])), Span::new(i, i + n)));
+        comps.push((
+            Num::from_digits(s.get(i..i + n).unwrap_or(&[])),
+            Span::new(i, i + n),
+        ));
         i += n;
         if at(i) == b'.' && at(i + 1).is_ascii_digit() {
             i += 1;
@@ -75,7 +78,10 @@ pub(crate) fn parse(raw: &str) -> Result<Alpine, &'static str> {
     }
     // Hash.
     if at(i) == b'~' {
-        let n = run_len(s.get(i + 1..).unwrap_or(&[]), |c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        let n = run_len(
+            s.get(i + 1..).unwrap_or(&[]),
+            |c| matches!(c, b'0'..=b'9' | b'a'..=b'f'),
+        );
         if n > 0 {
             i += 1 + n;
         }
@@ -91,10 +97,23 @@ pub(crate) fn parse(raw: &str) -> Result<Alpine, &'static str> {
             invalid = true;
         }
     }
-    Ok(Alpine { comps, letter, suffixes, build, remainder_empty: i >= s.len(), invalid })
+    Ok(Alpine {
+        comps,
+        letter,
+        suffixes,
+        build,
+        remainder_empty: i >= s.len(),
+        invalid,
+    })
 }
 
-fn cmp_comp(i: usize, a: Option<&(Num, Span)>, b: Option<&(Num, Span)>, ra: &str, rb: &str) -> Ordering {
+fn cmp_comp(
+    i: usize,
+    a: Option<&(Num, Span)>,
+    b: Option<&(Num, Span)>,
+    ra: &str,
+    rb: &str,
+) -> Ordering {
     let (na, sa) = a.map_or((Num::ZERO, "0"), |(n, s)| (*n, s.get(ra)));
     let (nb, sb) = b.map_or((Num::ZERO, "0"), |(n, s)| (*n, s.get(rb)));
     if i != 0 && (sa.starts_with('0') || sb.starts_with('0')) {

@@ -30,10 +30,17 @@ pub(crate) fn parse(raw: &str) -> Result<Debian, &'static str> {
     }
     let body = raw.get(start..end).unwrap_or("");
     let (upstream, revision) = match body.rfind('-') {
-        Some(d) => (Span::new(start, start + d), Some(Span::new(start + d + 1, end))),
+        Some(d) => (
+            Span::new(start, start + d),
+            Some(Span::new(start + d + 1, end)),
+        ),
         None => (Span::new(start, end), None),
     };
-    Ok(Debian { epoch, upstream, revision })
+    Ok(Debian {
+        epoch,
+        upstream,
+        revision,
+    })
 }
 
 /// dpkg's character order: `~` < end of part < letters < everything else.

@@ -70,7 +70,11 @@ pub struct VersionError {
 
 impl fmt::Display for VersionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not a valid {:?} version: {}", self.input, self.scheme, self.reason)
+        write!(
+            f,
+            "{:?} is not a valid {:?} version: {}",
+            self.input, self.scheme, self.reason
+        )
     }
 }
 
@@ -188,7 +192,9 @@ impl Scheme {
     pub fn for_ecosystem(ecosystem: &Ecosystem) -> Scheme {
         use Ecosystem as E;
         match ecosystem {
-            E::CratesIo | E::Npm | E::Hex | E::Bitnami | E::SwiftUrl | E::GitHubActions => Scheme::SemVer,
+            E::CratesIo | E::Npm | E::Hex | E::Bitnami | E::SwiftUrl | E::GitHubActions => {
+                Scheme::SemVer
+            }
             E::Go => Scheme::Go,
             E::PyPI => Scheme::Pep440,
             E::Debian | E::Ubuntu => Scheme::Debian,
@@ -215,7 +221,11 @@ impl Scheme {
 
     /// Parse a version string.
     pub fn parse(self, s: &str) -> Result<Version, VersionError> {
-        let err = |reason: &str| VersionError { scheme: self, input: s.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| VersionError {
+            scheme: self,
+            input: s.to_string(),
+            reason: reason.to_string(),
+        };
         if s.len() > MAX_VERSION_LEN {
             let mut input: String = s.chars().take(64).collect();
             input.push('…');
@@ -243,7 +253,11 @@ impl Scheme {
             Scheme::Generic => misc::parse_generic(s).map(Key::Generic),
         }
         .map_err(err)?;
-        Ok(Version { scheme: self, raw: s.into(), key })
+        Ok(Version {
+            scheme: self,
+            raw: s.into(),
+            key,
+        })
     }
 
     /// Compare two version strings under this scheme.

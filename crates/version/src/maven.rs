@@ -82,15 +82,24 @@ pub(crate) fn parse(raw: &str) -> Result<Maven, &'static str> {
         let mut pre = prefix;
         for k in start + 1..=end {
             let boundary = k == end
-                || s.get(k - 1).is_some_and(u8::is_ascii_digit) != s.get(k).is_some_and(u8::is_ascii_digit);
+                || s.get(k - 1).is_some_and(u8::is_ascii_digit)
+                    != s.get(k).is_some_and(u8::is_ascii_digit);
             if boundary {
-                toks.push(Tok { prefix: pre, val: classify(raw, p0, k, k == end), null: false });
+                toks.push(Tok {
+                    prefix: pre,
+                    val: classify(raw, p0, k, k == end),
+                    null: false,
+                });
                 pre = 2;
                 p0 = k;
             }
         }
         if start == end {
-            toks.push(Tok { prefix: pre, val: Val::Num(Num::ZERO), null: false });
+            toks.push(Tok {
+                prefix: pre,
+                val: Val::Num(Num::ZERO),
+                null: false,
+            });
         }
         match s.get(end) {
             Some(b'.') => prefix = 1,
@@ -126,11 +135,23 @@ fn should_trim(t: &Tok) -> bool {
 
 fn null_of(t: &Tok) -> Tok {
     if t.prefix == 2 {
-        Tok { prefix: 2, val: Val::Known(EMPTY), null: true }
+        Tok {
+            prefix: 2,
+            val: Val::Known(EMPTY),
+            null: true,
+        }
     } else if matches!(t.val, Val::Known(6)) {
-        Tok { prefix: 1, val: Val::Known(EMPTY), null: true }
+        Tok {
+            prefix: 1,
+            val: Val::Known(EMPTY),
+            null: true,
+        }
     } else {
-        Tok { prefix: 1, val: Val::Num(Num::ZERO), null: true }
+        Tok {
+            prefix: 1,
+            val: Val::Num(Num::ZERO),
+            null: true,
+        }
     }
 }
 

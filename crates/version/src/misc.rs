@@ -10,7 +10,6 @@ pub(crate) enum Seg {
     Text(Span),
 }
 
-
 /// Split `raw[start..end]` at `seps` and at digit/non-digit transitions
 /// (transitions involving a separator do not count).
 fn split_segments(raw: &str, seps: &[u8], mut f: impl FnMut(usize, usize)) {
@@ -75,10 +74,9 @@ pub(crate) fn parse_gem(raw: &str) -> Result<Gem, &'static str> {
     while end_num > 0 && zero_flags.get(end_num - 1) == Some(&true) {
         end_num -= 1;
     }
-    let mut out = Vec::with_capacity(end_num + end_build - split);
-    out.extend(segs.get(..end_num).unwrap_or(&[]).iter().copied());
-    out.extend(segs.get(split..end_build).unwrap_or(&[]).iter().copied());
-    Ok(Gem { segs: out })
+    segs.truncate(end_build);
+    segs.drain(end_num..split.min(segs.len()).max(end_num));
+    Ok(Gem { segs })
 }
 
 pub(crate) fn cmp_gem(a: &Gem, b: &Gem, ra: &str, rb: &str) -> Ordering {
@@ -114,7 +112,14 @@ fn special_weight(s: &str) -> u8 {
     if s.starts_with("RC") {
         return 6;
     }
-    for (w, p) in [(0, "dev"), (2, "a"), (4, "b"), (6, "rc"), (W_HASH, "#"), (10, "p")] {
+    for (w, p) in [
+        (0, "dev"),
+        (2, "a"),
+        (4, "b"),
+        (6, "rc"),
+        (W_HASH, "#"),
+        (10, "p"),
+    ] {
         if s.starts_with(p) {
             return w;
         }
@@ -196,7 +201,11 @@ pub(crate) fn parse_generic(raw: &str) -> Result<Generic, &'static str> {
         };
         let n = crate::util::run_len(s.get(i..).unwrap_or(&[]), f);
         let part = s.get(i..i + n).unwrap_or(&[]);
-        segs.push(if c.is_ascii_digit() { Seg::Num(Num::from_digits(part)) } else { Seg::Text(Span::new(i, i + n)) });
+        segs.push(if c.is_ascii_digit() {
+            Seg::Num(Num::from_digits(part))
+        } else {
+            Seg::Text(Span::new(i, i + n))
+        });
         i += n;
     }
     if segs.is_empty() {

@@ -60,8 +60,11 @@ impl P<'_> {
         let rest = self.s.get(i..)?;
         words.iter().enumerate().find_map(|(k, w)| {
             let w = w.as_bytes();
-            (rest.len() >= w.len() && rest.get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w)))
-                .then_some((k, w.len()))
+            (rest.len() >= w.len()
+                && rest
+                    .get(..w.len())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(w)))
+            .then_some((k, w.len()))
         })
     }
 
@@ -99,7 +102,10 @@ const PRE_WORDS: &[&str] = &["preview", "alpha", "beta", "pre", "rc", "a", "b", 
 const PRE_PHASE: &[u8] = &[2, 0, 1, 2, 2, 0, 1, 2];
 
 fn parse_std(raw: &str) -> Option<Std> {
-    let mut p = P { s: raw.as_bytes(), i: 0 };
+    let mut p = P {
+        s: raw.as_bytes(),
+        i: 0,
+    };
     while is_ws(p.at(p.i)) {
         p.i += 1;
     }
@@ -169,7 +175,14 @@ fn parse_std(raw: &str) -> Option<Std> {
     if p.i != p.s.len() {
         return None;
     }
-    Some(Std { epoch, release, pre, post, dev, local })
+    Some(Std {
+        epoch,
+        release,
+        pre,
+        post,
+        dev,
+        local,
+    })
 }
 
 /// The `packaging.version.LegacyVersion` key, flattened to one string.

@@ -17,17 +17,31 @@ pub(crate) fn parse(raw: &str) -> Result<Rpm, &'static str> {
         return Err("empty version");
     }
     let (epoch, vstart) = match raw.find(':') {
-        Some(c) if raw.get(..c).is_some_and(|e| e.bytes().all(|b| b.is_ascii_digit())) => {
+        Some(c)
+            if raw
+                .get(..c)
+                .is_some_and(|e| e.bytes().all(|b| b.is_ascii_digit())) =>
+        {
             (Span::new(0, c), c + 1)
         }
         _ => (Span::new(0, 0), 0),
     };
     let vr = raw.get(vstart..).unwrap_or("");
     let (version, release) = match vr.find('-') {
-        Some(d) => (Span::new(vstart, vstart + d), Span::new(vstart + d, raw.len())),
-        None => (Span::new(vstart, raw.len()), Span::new(raw.len(), raw.len())),
+        Some(d) => (
+            Span::new(vstart, vstart + d),
+            Span::new(vstart + d, raw.len()),
+        ),
+        None => (
+            Span::new(vstart, raw.len()),
+            Span::new(raw.len(), raw.len()),
+        ),
     };
-    Ok(Rpm { epoch, version, release })
+    Ok(Rpm {
+        epoch,
+        version,
+        release,
+    })
 }
 
 fn trimmed(c: u8) -> bool {
@@ -63,8 +77,20 @@ pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
                 b = b.get(1..).unwrap_or(&[]);
                 continue;
             }
-            (true, false) => return if b.is_empty() { Ordering::Greater } else { Ordering::Less },
-            (false, true) => return if a.is_empty() { Ordering::Less } else { Ordering::Greater },
+            (true, false) => {
+                return if b.is_empty() {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (false, true) => {
+                return if a.is_empty() {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
             _ => {}
         }
         let Some(first) = fa else { break };
@@ -72,16 +98,30 @@ pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
             break;
         }
         let digit = first.is_ascii_digit();
-        let kind = |c: u8| if digit { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+        let kind = |c: u8| {
+            if digit {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
         let na = run_len(a, kind);
         let nb = run_len(b, kind);
         let (sa, sb) = (a.get(..na).unwrap_or(&[]), b.get(..nb).unwrap_or(&[]));
         a = a.get(na..).unwrap_or(&[]);
         b = b.get(nb..).unwrap_or(&[]);
         if sb.is_empty() {
-            return if digit { Ordering::Greater } else { Ordering::Less };
+            return if digit {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
-        let o = if digit { cmp_digits(sa, sb) } else { sa.cmp(sb) };
+        let o = if digit {
+            cmp_digits(sa, sb)
+        } else {
+            sa.cmp(sb)
+        };
         if o != Ordering::Equal {
             return o;
         }
@@ -90,8 +130,16 @@ pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 pub(crate) fn compare(a: &Rpm, b: &Rpm, ra: &str, rb: &str) -> Ordering {
-    let ea = if a.epoch.is_empty() { "0" } else { a.epoch.get(ra) };
-    let eb = if b.epoch.is_empty() { "0" } else { b.epoch.get(rb) };
+    let ea = if a.epoch.is_empty() {
+        "0"
+    } else {
+        a.epoch.get(ra)
+    };
+    let eb = if b.epoch.is_empty() {
+        "0"
+    } else {
+        b.epoch.get(rb)
+    };
     rpmvercmp(ea.as_bytes(), eb.as_bytes())
         .then_with(|| rpmvercmp(a.version.get(ra).as_bytes(), b.version.get(rb).as_bytes()))
         .then_with(|| rpmvercmp(a.release.get(ra).as_bytes(), b.release.get(rb).as_bytes()))

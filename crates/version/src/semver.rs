@@ -140,7 +140,13 @@ fn cmp_idents(a: &[Ident], b: &[Ident], ra: &str, rb: &str, ci: bool) -> Orderin
     a.len().cmp(&b.len())
 }
 
-pub(crate) fn compare(a: &SemverLike, b: &SemverLike, ra: &str, rb: &str, flavor: Flavor) -> Ordering {
+pub(crate) fn compare(
+    a: &SemverLike,
+    b: &SemverLike,
+    ra: &str,
+    rb: &str,
+    flavor: Flavor,
+) -> Ordering {
     if flavor == Flavor::Hackage {
         return a.comps.cmp(&b.comps);
     }

@@ -18,13 +18,19 @@ impl Num {
 
     /// Read a run of ASCII digits (the caller guarantees only digits).
     pub(crate) fn from_digits(digits: &[u8]) -> Num {
-        let first = digits.iter().position(|&c| c != b'0').unwrap_or(digits.len());
+        let first = digits
+            .iter()
+            .position(|&c| c != b'0')
+            .unwrap_or(digits.len());
         let sig = digits.get(first..).unwrap_or(&[]);
         let mut head: u128 = 0;
         for &c in sig.iter().take(38) {
             head = head * 10 + u128::from(c.wrapping_sub(b'0') % 10);
         }
-        Num { len: u32::try_from(sig.len()).unwrap_or(u32::MAX), head }
+        Num {
+            len: u32::try_from(sig.len()).unwrap_or(u32::MAX),
+            head,
+        }
     }
 
     /// Parse a string that must be a non-empty run of ASCII digits.
@@ -50,11 +56,15 @@ pub(crate) struct Span {
 
 impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     pub(crate) fn get(self, raw: &str) -> &str {
-        raw.get(self.start as usize..self.end as usize).unwrap_or("")
+        raw.get(self.start as usize..self.end as usize)
+            .unwrap_or("")
     }
 
     pub(crate) fn is_empty(self) -> bool {
@@ -69,7 +79,9 @@ pub(crate) fn is_digits(s: &str) -> bool {
 
 /// Compare ASCII-case-insensitively (non-ASCII bytes compare as is).
 pub(crate) fn cmp_ci(a: &str, b: &str) -> Ordering {
-    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// Compare two digit runs by numeric value (leading zeros ignored).

@@ -60,8 +60,11 @@ fn is_vector_line(line: &str) -> bool {
 
 /// Returns (vector lines, vectors checked, exceptions applied, failure messages).
 fn run_file(name: &str, scheme: Scheme) -> (usize, usize, usize, Vec<String>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let mut lines = 0;
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -85,15 +88,26 @@ fn run_file(name: &str, scheme: Scheme) -> (usize, usize, usize, Vec<String>) {
                 continue;
             }
         };
-        if let Some(exc) = KNOWN_EXCEPTIONS.iter().find(|e| e.0 == name && e.1 == line.trim()) {
-            println!("known exception {name}: {:?} (we give {:?}): {}", exc.1, exc.2, exc.3);
+        if let Some(exc) = KNOWN_EXCEPTIONS
+            .iter()
+            .find(|e| e.0 == name && e.1 == line.trim())
+        {
+            println!(
+                "known exception {name}: {:?} (we give {:?}): {}",
+                exc.1, exc.2, exc.3
+            );
             want = exc.2;
             exceptions_hit += 1;
         }
         let (va, vb) = match (scheme.parse(a), scheme.parse(b)) {
             (Ok(va), Ok(vb)) => (va, vb),
             (ra, rb) => {
-                failures.push(format!("{name}:{}: {line:?}: parse error {:?} {:?}", n + 1, ra.err(), rb.err()));
+                failures.push(format!(
+                    "{name}:{}: {line:?}: parse error {:?} {:?}",
+                    n + 1,
+                    ra.err(),
+                    rb.err()
+                ));
                 continue;
             }
         };
@@ -101,7 +115,10 @@ fn run_file(name: &str, scheme: Scheme) -> (usize, usize, usize, Vec<String>) {
         let got = va.cmp(&vb);
         let back = vb.cmp(&va);
         if got != want || back != want.reverse() || (va == vb) != (want == Ordering::Equal) {
-            failures.push(format!("{name}:{}: {line:?}: got {got:?}, reverse {back:?}", n + 1));
+            failures.push(format!(
+                "{name}:{}: {line:?}: got {got:?}, reverse {back:?}",
+                n + 1
+            ));
         }
     }
     (lines, checked, exceptions_hit, failures)
@@ -124,10 +141,22 @@ fn every_vector_passes_both_ways() {
     }
     if !all_failures.is_empty() {
         let shown: Vec<&String> = all_failures.iter().take(200).collect();
-        panic!("{} failing vectors:\n{}", all_failures.len(), shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+        panic!(
+            "{} failing vectors:\n{}",
+            all_failures.len(),
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     assert_eq!(total, 71_818);
-    assert_eq!(exceptions, KNOWN_EXCEPTIONS.len(), "every known exception must still exist");
+    assert_eq!(
+        exceptions,
+        KNOWN_EXCEPTIONS.len(),
+        "every known exception must still exist"
+    );
 }
 
 #[test]

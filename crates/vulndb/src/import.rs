@@ -98,7 +98,10 @@ fn prepare(item: &Item) -> Result<Prepared, Diagnostic> {
             item.name.clone(),
             format!("not a valid OSV record: {e}; the record was skipped"),
         )
-        .at(u32::try_from(e.line()).unwrap_or(u32::MAX), u32::try_from(e.column()).ok())
+        .at(
+            u32::try_from(e.line()).unwrap_or(u32::MAX),
+            u32::try_from(e.column()).ok(),
+        )
     })?;
     if vuln.id.trim().is_empty() {
         return Err(Diagnostic::error(
@@ -177,12 +180,18 @@ fn read_zip<R: Read + std::io::Seek>(
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                diags.push(Diagnostic::error(name, format!("damaged zip entry {i}: {e}")));
+                diags.push(Diagnostic::error(
+                    name,
+                    format!("damaged zip entry {i}: {e}"),
+                ));
                 continue;
             }
         };
         let Ok(file_name) = file.name().map(|n| n.to_string()) else {
-            diags.push(Diagnostic::error(name, format!("zip entry {i} has an unreadable name; skipped")));
+            diags.push(Diagnostic::error(
+                name,
+                format!("zip entry {i} has an unreadable name; skipped"),
+            ));
             continue;
         };
         if !file.is_file() || !file_name.ends_with(".json") {
@@ -192,19 +201,31 @@ fn read_zip<R: Read + std::io::Seek>(
         if file.size() > MAX_RECORD_BYTES {
             diags.push(Diagnostic::error(
                 entry_name,
-                format!("record of {} bytes is over the {MAX_RECORD_BYTES}-byte limit; skipped", file.size()),
+                format!(
+                    "record of {} bytes is over the {MAX_RECORD_BYTES}-byte limit; skipped",
+                    file.size()
+                ),
             ));
             continue;
         }
         let mut data = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
-        match (&mut file).take(MAX_RECORD_BYTES + 1).read_to_end(&mut data) {
+        match (&mut file)
+            .take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut data)
+        {
             Ok(n) if n as u64 > MAX_RECORD_BYTES => {
-                diags.push(Diagnostic::error(entry_name, "record is over the size limit; skipped"));
+                diags.push(Diagnostic::error(
+                    entry_name,
+                    "record is over the size limit; skipped",
+                ));
                 continue;
             }
             Ok(_) => {}
             Err(e) => {
-                diags.push(Diagnostic::error(entry_name, format!("cannot decompress: {e}")));
+                diags.push(Diagnostic::error(
+                    entry_name,
+                    format!("cannot decompress: {e}"),
+                ));
                 continue;
             }
         }
@@ -225,7 +246,12 @@ fn read_zip<R: Read + std::io::Seek>(
     }
 }
 
-fn read_file(path: &Path, display: &str, send: &mut dyn FnMut(Item) -> bool, diags: &mut Vec<Diagnostic>) {
+fn read_file(
+    path: &Path,
+    display: &str,
+    send: &mut dyn FnMut(Item) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) {
     let is_zip = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
@@ -240,7 +266,10 @@ fn read_file(path: &Path, display: &str, send: &mut dyn FnMut(Item) -> bool, dia
         Ok(m) if m.len() > MAX_RECORD_BYTES => {
             diags.push(Diagnostic::error(
                 display,
-                format!("file of {} bytes is over the {MAX_RECORD_BYTES}-byte record limit; skipped", m.len()),
+                format!(
+                    "file of {} bytes is over the {MAX_RECORD_BYTES}-byte record limit; skipped",
+                    m.len()
+                ),
             ));
             return;
         }
@@ -269,7 +298,10 @@ fn list_dir(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) => {
-                diags.push(Diagnostic::error(d.display().to_string(), format!("cannot list: {e}")));
+                diags.push(Diagnostic::error(
+                    d.display().to_string(),
+                    format!("cannot list: {e}"),
+                ));
                 continue;
             }
         };
@@ -292,7 +324,11 @@ fn list_dir(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
 
 /// Read an input, calling `send` for every record found. Returns false from
 /// `send` to stop early.
-fn produce(input: &Input<'_>, send: &mut dyn FnMut(Item) -> bool, diags: &mut Vec<Diagnostic>) -> Result<(), DbError> {
+fn produce(
+    input: &Input<'_>,
+    send: &mut dyn FnMut(Item) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(), DbError> {
     match input {
         Input::ZipBytes { name, bytes } => {
             read_zip(std::io::Cursor::new(*bytes), name, send, diags);
@@ -526,6 +562,9 @@ mod tests {
             cmp_time("2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5Z"),
             Ordering::Less
         );
-        assert_eq!(cmp_time("2024-01-02T00:00:00+01:00", "2024-01-01T23:30:00Z"), Ordering::Less);
+        assert_eq!(
+            cmp_time("2024-01-02T00:00:00+01:00", "2024-01-01T23:30:00Z"),
+            Ordering::Less
+        );
     }
 }

@@ -54,7 +54,11 @@ pub struct Evaluation {
 
 fn scheme_for_range(kind: &str, eco: &Ecosystem) -> Option<Scheme> {
     match kind {
-        "SEMVER" => Some(if *eco == Ecosystem::Go { Scheme::Go } else { Scheme::SemVer }),
+        "SEMVER" => Some(if *eco == Ecosystem::Go {
+            Scheme::Go
+        } else {
+            Scheme::SemVer
+        }),
         "ECOSYSTEM" => Some(Scheme::for_ecosystem(eco)),
         _ => None,
     }
@@ -88,11 +92,11 @@ pub fn evaluate_affected(
         out.affected = true;
     } else if !entry.versions.is_empty() {
         if let Ok(pv) = &parsed_eco {
-            if entry
-                .versions
-                .iter()
-                .any(|v| eco_scheme.parse(v).is_ok_and(|x| x.cmp(pv) == Ordering::Equal))
-            {
+            if entry.versions.iter().any(|v| {
+                eco_scheme
+                    .parse(v)
+                    .is_ok_and(|x| x.cmp(pv) == Ordering::Equal)
+            }) {
                 out.affected = true;
             }
         }
@@ -190,7 +194,9 @@ pub fn evaluate_affected(
             if let Some(fix) = next_fix {
                 let better = match &out.upgrade_to {
                     None => true,
-                    Some(cur) => scheme.compare(&fix, cur).is_ok_and(|o| o == Ordering::Greater),
+                    Some(cur) => scheme
+                        .compare(&fix, cur)
+                        .is_ok_and(|o| o == Ordering::Greater),
                 };
                 if better {
                     out.upgrade_to = Some(fix);
@@ -359,7 +365,10 @@ fn build_finding(package: &Package, hits: &[&Hit], now: jiff::Timestamp) -> Find
         .map(|h| h.record.modified.clone())
         .filter(|m| !m.is_empty())
         .max_by(|a, b| cmp_time(a, b));
-    let serious = matches!(best.severity, Severity::Critical | Severity::High | Severity::Unknown);
+    let serious = matches!(
+        best.severity,
+        Severity::Critical | Severity::High | Severity::Unknown
+    );
     let old_enough = published
         .as_deref()
         .and_then(|p| p.parse::<jiff::Timestamp>().ok())
@@ -396,6 +405,22 @@ fn build_finding(package: &Package, hits: &[&Hit], now: jiff::Timestamp) -> Find
     }
 }
 
+/// Whether a record's ecosystem suffix applies to a package's release.
+/// Distribution releases must match exactly (`Debian:12` is never `Debian:11`,
+/// and an unsuffixed query never matches suffixed records); Red Hat's
+/// suffixes carry a repository after the release
+/// (`enterprise_linux:9::appstream`), so a release matches them as a prefix.
+fn suffix_matches(eco: &Ecosystem, record: &str, package: &str) -> bool {
+    if record == package {
+        return true;
+    }
+    *eco == Ecosystem::RedHat
+        && !package.is_empty()
+        && record
+            .strip_prefix(package)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
 /// Match every package against the database.
 pub fn match_packages(
     db: &Database,
@@ -410,7 +435,8 @@ pub fn match_packages(
             continue;
         }
         if package.purl.qualifiers.contains_key("vcs_url")
-            || package.purl.qualifiers.contains_key("download_url") && !package.ecosystem.is_distro()
+            || package.purl.qualifiers.contains_key("download_url")
+                && !package.ecosystem.is_distro()
         {
             out.unmatched_sources += 1;
             continue;
@@ -419,12 +445,20 @@ pub fn match_packages(
         let eco_name = eco.as_str();
         let want_suffix = package.distro.as_deref().unwrap_or("");
         // (lookup name, version to compare)
-        let mut queries: Vec<(String, &str)> = vec![(lookup_name(eco, &package.name), package.version.as_str())];
+        let mut queries: Vec<(String, &str)> =
+            vec![(lookup_name(eco, &package.name), package.version.as_str())];
         if eco.is_distro() {
-            if let Some(src) = package.source_name.as_deref().filter(|s| *s != package.name) {
+            if let Some(src) = package
+                .source_name
+                .as_deref()
+                .filter(|s| *s != package.name)
+            {
                 queries.push((
                     lookup_name(eco, src),
-                    package.source_version.as_deref().unwrap_or(&package.version),
+                    package
+                        .source_version
+                        .as_deref()
+                        .unwrap_or(&package.version),
                 ));
             }
         }
@@ -432,7 +466,7 @@ pub fn match_packages(
         let mut reported_bad_version = false;
         for (name, version) in &queries {
             for (suffix, vuln_id, entry_json) in db.candidates(eco_name, name)? {
-                if eco.is_distro() && suffix != want_suffix {
+                if eco.is_distro() && !suffix_matches(eco, &suffix, want_suffix) {
                     continue;
                 }
                 if hits.iter().any(|h| h.record.id == vuln_id) {
@@ -472,7 +506,11 @@ pub fn match_packages(
                 if record.withdrawn.is_some() {
                     continue;
                 }
-                hits.push(Hit { record, entry, eval });
+                hits.push(Hit {
+                    record,
+                    entry,
+                    eval,
+                });
             }
         }
         if hits.is_empty() {
@@ -480,7 +518,8 @@ pub fn match_packages(
         }
         for group in group_hits(&hits) {
             let members: Vec<&Hit> = group.iter().map(|&i| &hits[i]).collect();
-            out.findings.push(build_finding(package, &members, options.now));
+            out.findings
+                .push(build_finding(package, &members, options.now));
         }
     }
     out.findings.sort_by(|a, b| {

@@ -72,7 +72,12 @@ pub fn record_severity(vuln: &Vulnerability, affected: Option<&Affected>) -> Rat
         .chain(vuln.severity.iter())
         .filter(|e| rank(&e.kind) == 0)
         .find_map(|e| Severity::from_word(&e.score))
-        .or_else(|| word_in(vuln.database_specific.as_ref(), &["severity", "cvss_severity"]))
+        .or_else(|| {
+            word_in(
+                vuln.database_specific.as_ref(),
+                &["severity", "cvss_severity"],
+            )
+        })
         .or_else(|| {
             affected.and_then(|a| {
                 word_in(a.ecosystem_specific.as_ref(), &["severity", "urgency"])

@@ -3,7 +3,7 @@
 //! for what it holds, where it came from and its licences.
 
 use crate::import::{Input, SourceMeta};
-use crate::{DbError, Database, ImportProgress, ImportReport};
+use crate::{Database, DbError, ImportProgress, ImportReport};
 
 /// The date the bundled snapshot's data was taken (its newest sources).
 pub const BUNDLED_SNAPSHOT_DATE: &str = "2026-08-21T00:00:00Z";

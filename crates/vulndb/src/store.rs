@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS affected (
 );
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected(ecosystem, name);
 CREATE INDEX IF NOT EXISTS affected_by_vuln ON affected(vuln_id);
+CREATE INDEX IF NOT EXISTS vuln_by_source ON vuln(source);
 CREATE TABLE IF NOT EXISTS withdrawn (
     id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -194,36 +195,9 @@ impl Database {
         Ok(n == 0)
     }
 
-    /// The sources, record counts and ages.
+    /// The sources, record counts and ages, and records per ecosystem.
     pub fn status(&self) -> Result<Status, DbError> {
-        let mut sources = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT s.name, s.kind, s.location, s.updated_at, s.data_as_of,
-                        (SELECT COUNT(*) FROM vuln v WHERE v.source = s.name),
-                        (SELECT COUNT(*) FROM withdrawn w WHERE w.source = s.name)
-                     FROM source s ORDER BY s.name",
-                )
-                .map_err(DbError::sql("reading sources"))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(SourceStatus {
-                        name: r.get(0)?,
-                        kind: r.get(1)?,
-                        location: r.get(2)?,
-                        updated_at: r.get(3)?,
-                        data_as_of: r.get(4)?,
-                        records: r.get::<_, i64>(5)?.max(0).unsigned_abs(),
-                        withdrawn: r.get::<_, i64>(6)?.max(0).unsigned_abs(),
-                    })
-                })
-                .map_err(DbError::sql("reading sources"))?;
-            for row in rows {
-                sources.push(row.map_err(DbError::sql("reading sources"))?);
-            }
-        }
+        let sources = self.sources()?;
         let mut ecosystems = Vec::new();
         {
             let mut stmt = self
@@ -235,7 +209,10 @@ impl Database {
                 .map_err(DbError::sql("counting ecosystems"))?;
             let rows = stmt
                 .query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0).unsigned_abs()))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?.max(0).unsigned_abs(),
+                    ))
                 })
                 .map_err(DbError::sql("counting ecosystems"))?;
             for row in rows {
@@ -252,6 +229,37 @@ impl Database {
             ecosystems,
             records: records.max(0).unsigned_abs(),
         })
+    }
+
+    /// The sources with their record counts and ages (cheap: indexed counts only).
+    pub fn sources(&self) -> Result<Vec<SourceStatus>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.name, s.kind, s.location, s.updated_at, s.data_as_of,
+                    (SELECT COUNT(*) FROM vuln v WHERE v.source = s.name),
+                    (SELECT COUNT(*) FROM withdrawn w WHERE w.source = s.name)
+                 FROM source s ORDER BY s.name",
+            )
+            .map_err(DbError::sql("reading sources"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SourceStatus {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    location: r.get(2)?,
+                    updated_at: r.get(3)?,
+                    data_as_of: r.get(4)?,
+                    records: r.get::<_, i64>(5)?.max(0).unsigned_abs(),
+                    withdrawn: r.get::<_, i64>(6)?.max(0).unsigned_abs(),
+                })
+            })
+            .map_err(DbError::sql("reading sources"))?;
+        let mut sources = Vec::new();
+        for row in rows {
+            sources.push(row.map_err(DbError::sql("reading sources"))?);
+        }
+        Ok(sources)
     }
 
     /// Affected entries for a package: (suffix, vuln id, entry JSON).
@@ -418,9 +426,11 @@ impl Database {
     /// The stored ETag of a downloaded source, for conditional requests.
     pub(crate) fn source_etag(&self, name: &str) -> Result<Option<String>, DbError> {
         self.conn
-            .query_row("SELECT etag FROM source WHERE name = ?1", params![name], |r| {
-                r.get::<_, Option<String>>(0)
-            })
+            .query_row(
+                "SELECT etag FROM source WHERE name = ?1",
+                params![name],
+                |r| r.get::<_, Option<String>>(0),
+            )
             .optional()
             .map(Option::flatten)
             .map_err(DbError::sql("reading the source"))

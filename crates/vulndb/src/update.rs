@@ -1,7 +1,7 @@
 //! `portcullis db update`: download OSV's per-ecosystem `all.zip` archives.
 
 use crate::import::{Input, SourceMeta};
-use crate::{DbError, Database, ImportProgress, ImportReport};
+use crate::{Database, DbError, ImportProgress, ImportReport};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -164,8 +164,16 @@ fn download_one(
         .path()
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
-        .map_or_else(|| std::path::PathBuf::from("."), std::path::Path::to_path_buf);
-    let mut tmp = tempfile_in(&dir).map_err(|e| fail(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
+    let mut tmp = tempfile_in(&dir).map_err(|e| {
+        fail(format!(
+            "cannot create a temporary file in {}: {e}",
+            dir.display()
+        ))
+    })?;
     let mut hasher = Sha256::new();
     let mut reader = response
         .into_body()
@@ -181,7 +189,9 @@ fn download_one(
         }
         total += n as u64;
         hasher.update(&buf[..n]);
-        tmp.1.write_all(&buf[..n]).map_err(|e| fail(e.to_string()))?;
+        tmp.1
+            .write_all(&buf[..n])
+            .map_err(|e| fail(e.to_string()))?;
     }
     tmp.1.flush().map_err(|e| fail(e.to_string()))?;
     let digest = hasher.finalize();
@@ -214,7 +224,11 @@ fn tempfile_in(dir: &std::path::Path) -> std::io::Result<(std::path::PathBuf, st
     let pid = std::process::id();
     for i in 0..1000u32 {
         let p = dir.join(format!(".portcullis-download-{pid}-{i}.zip"));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&p) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

@@ -17,13 +17,23 @@ fn fresh_db(dir: &tempfile::TempDir) -> Database {
 fn imported() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
     let mut db = fresh_db(&dir);
-    let report = db.import_path(&fixtures(), Some("fixtures"), &mut |_| {}).unwrap();
+    let report = db
+        .import_path(&fixtures(), Some("fixtures"), &mut |_| {})
+        .unwrap();
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
     (dir, db)
 }
 
 fn pkg(eco: Ecosystem, name: &str, version: &str) -> Package {
-    Package::new(eco, name, version, Location { path: "test".into(), line: Some(1) })
+    Package::new(
+        eco,
+        name,
+        version,
+        Location {
+            path: "test".into(),
+            line: Some(1),
+        },
+    )
 }
 
 fn now() -> MatchOptions {
@@ -43,7 +53,11 @@ fn imports_a_directory_and_skips_withdrawn_records() {
     assert_eq!(status.sources[0].records, 12);
     assert_eq!(status.sources[0].withdrawn, 1);
     // The newest `modified` of the records is the data's age.
-    assert!(status.sources[0].data_as_of.as_deref().unwrap().starts_with("20"));
+    assert!(status.sources[0]
+        .data_as_of
+        .as_deref()
+        .unwrap()
+        .starts_with("20"));
     let npm = status.ecosystems.iter().find(|(e, _)| e == "npm").unwrap();
     assert_eq!(npm.1, 4);
 }
@@ -51,7 +65,9 @@ fn imports_a_directory_and_skips_withdrawn_records() {
 #[test]
 fn reimport_keeps_the_newest_modified() {
     let (dir, mut db) = imported();
-    let again = db.import_path(&fixtures(), Some("fixtures"), &mut |_| {}).unwrap();
+    let again = db
+        .import_path(&fixtures(), Some("fixtures"), &mut |_| {})
+        .unwrap();
     // All 13 are unchanged, the withdrawn one included (it is remembered as withdrawn).
     assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 13));
     assert_eq!(again.withdrawn, 0);
@@ -65,7 +81,10 @@ fn reimport_keeps_the_newest_modified() {
     let r = db.import_path(&newer, Some("other"), &mut |_| {}).unwrap();
     assert_eq!(r.updated, 1);
     let es = match_packages(&db, &[pkg(Ecosystem::Npm, "lodash-es", "4.17.15")], &now()).unwrap();
-    assert!(es.findings.is_empty(), "lodash-es entry was dropped by the newer record");
+    assert!(
+        es.findings.is_empty(),
+        "lodash-es entry was dropped by the newer record"
+    );
     // An older copy does not replace it.
     v["modified"] = "2001-01-01T00:00:00Z".into();
     std::fs::write(&newer, v.to_string()).unwrap();
@@ -86,11 +105,13 @@ fn imports_zip_archives_and_merges_duplicate_ids() {
         // The same ALSA record under two release folders, as AlmaLinux publishes it.
         let alsa = std::fs::read(fixtures().join("ALSA-2024-8127.json")).unwrap();
         for folder in ["almalinux8", "almalinux9"] {
-            z.start_file(format!("advisories/{folder}/ALSA-2024:8127.json"), opts).unwrap();
+            z.start_file(format!("advisories/{folder}/ALSA-2024:8127.json"), opts)
+                .unwrap();
             z.write_all(&alsa).unwrap();
         }
         z.start_file("GO-2020-0001.json", opts).unwrap();
-        z.write_all(&std::fs::read(fixtures().join("GO-2020-0001.json")).unwrap()).unwrap();
+        z.write_all(&std::fs::read(fixtures().join("GO-2020-0001.json")).unwrap())
+            .unwrap();
         z.start_file("README.txt", opts).unwrap();
         z.write_all(b"not a record").unwrap();
         z.finish().unwrap();
@@ -108,18 +129,41 @@ fn a_bad_record_is_reported_with_its_position_and_the_rest_imported() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     std::fs::create_dir(&src).unwrap();
-    std::fs::copy(fixtures().join("GO-2020-0001.json"), src.join("GO-2020-0001.json")).unwrap();
-    std::fs::write(src.join("broken.json"), "{\n  \"id\": \"X-1\",\n  \"affected\": [\n").unwrap();
-    std::fs::write(src.join("noid.json"), "{\"modified\": \"2020-01-01T00:00:00Z\"}").unwrap();
+    std::fs::copy(
+        fixtures().join("GO-2020-0001.json"),
+        src.join("GO-2020-0001.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("broken.json"),
+        "{\n  \"id\": \"X-1\",\n  \"affected\": [\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("noid.json"),
+        "{\"modified\": \"2020-01-01T00:00:00Z\"}",
+    )
+    .unwrap();
     let mut db = fresh_db(&dir);
     let r = db.import_path(&src, Some("mixed"), &mut |_| {}).unwrap();
     assert_eq!(r.added, 1);
     assert_eq!(r.diagnostics.len(), 2, "{:?}", r.diagnostics);
-    let broken = r.diagnostics.iter().find(|d| d.path.ends_with("broken.json")).unwrap();
+    let broken = r
+        .diagnostics
+        .iter()
+        .find(|d| d.path.ends_with("broken.json"))
+        .unwrap();
     assert!(broken.is_error());
     assert_eq!(broken.line, Some(4));
-    assert!(broken.message.contains("not a valid OSV record"), "{}", broken.message);
-    assert!(r.diagnostics.iter().any(|d| d.path.ends_with("noid.json") && d.message.contains("`id`")));
+    assert!(
+        broken.message.contains("not a valid OSV record"),
+        "{}",
+        broken.message
+    );
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.path.ends_with("noid.json") && d.message.contains("`id`")));
     // Nothing to read at all is an error, and the database is unchanged.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
@@ -140,7 +184,11 @@ fn npm_ranges_aliases_severity_and_the_14_day_rule() {
         &now(),
     )
     .unwrap();
-    let lodash: Vec<_> = out.findings.iter().filter(|f| f.package.name == "lodash").collect();
+    let lodash: Vec<_> = out
+        .findings
+        .iter()
+        .filter(|f| f.package.name == "lodash")
+        .collect();
     assert_eq!(lodash.len(), 1, "{:#?}", out.findings);
     let f = lodash[0];
     assert_eq!(f.package.version, "4.17.15");
@@ -222,10 +270,17 @@ fn debian_matches_source_names_in_the_right_release_and_respects_backports() {
 fn withdrawn_unknown_and_git_sourced_packages_are_not_matched() {
     let (_d, db) = imported();
     let mut git = pkg(Ecosystem::Npm, "lodash", "4.17.15");
-    git.purl = git.purl.clone().with_qualifier("vcs_url", "git+https://example.invalid/lodash");
+    git.purl = git
+        .purl
+        .clone()
+        .with_qualifier("vcs_url", "git+https://example.invalid/lodash");
     let out = match_packages(
         &db,
-        &[pkg(Ecosystem::CratesIo, "spin", "0.0.0-1"), pkg(Ecosystem::Npm, "lodash", ""), git],
+        &[
+            pkg(Ecosystem::CratesIo, "spin", "0.0.0-1"),
+            pkg(Ecosystem::Npm, "lodash", ""),
+            git,
+        ],
         &now(),
     )
     .unwrap();
@@ -268,7 +323,13 @@ fn evaluation_follows_the_osv_rules() {
     let entry = Affected {
         ranges: vec![
             // A GIT range first must not hide the ranges after it.
-            range("GIT", vec![ev(Some("0"), None, None, None), ev(None, Some("abc123"), None, None)]),
+            range(
+                "GIT",
+                vec![
+                    ev(Some("0"), None, None, None),
+                    ev(None, Some("abc123"), None, None),
+                ],
+            ),
             range(
                 "SEMVER",
                 vec![
@@ -293,7 +354,13 @@ fn evaluation_follows_the_osv_rules() {
 
     // limit: versions at or above the limit are outside the range.
     let limited = Affected {
-        ranges: vec![range("SEMVER", vec![ev(Some("0"), None, None, None), ev(None, None, None, Some("3.0.0"))])],
+        ranges: vec![range(
+            "SEMVER",
+            vec![
+                ev(Some("0"), None, None, None),
+                ev(None, None, None, Some("3.0.0")),
+            ],
+        )],
         ..Default::default()
     };
     assert!(evaluate_affected(&limited, &eco, "2.9.9").unwrap().affected);
@@ -307,18 +374,35 @@ fn evaluation_follows_the_osv_rules() {
     assert!(!evaluate_affected(&listed, &eco, "1.0.2").unwrap().affected);
     // Event order in the record does not matter.
     let unordered = Affected {
-        ranges: vec![range("SEMVER", vec![ev(None, Some("1.5.0"), None, None), ev(Some("1.0.0"), None, None, None)])],
+        ranges: vec![range(
+            "SEMVER",
+            vec![
+                ev(None, Some("1.5.0"), None, None),
+                ev(Some("1.0.0"), None, None, None),
+            ],
+        )],
         ..Default::default()
     };
-    assert!(evaluate_affected(&unordered, &eco, "1.4.0").unwrap().affected);
-    assert!(!evaluate_affected(&unordered, &eco, "0.4.0").unwrap().affected);
+    assert!(
+        evaluate_affected(&unordered, &eco, "1.4.0")
+            .unwrap()
+            .affected
+    );
+    assert!(
+        !evaluate_affected(&unordered, &eco, "0.4.0")
+            .unwrap()
+            .affected
+    );
 }
 
 #[test]
 fn record_lookup_by_id_and_alias() {
     let (_d, db) = imported();
     assert_eq!(db.record("DSA-3029-1").unwrap().unwrap().id, "DSA-3029-1");
-    assert_eq!(db.record("CVE-2014-3616").unwrap().unwrap().id, "DSA-3029-1");
+    assert_eq!(
+        db.record("CVE-2014-3616").unwrap().unwrap().id,
+        "DSA-3029-1"
+    );
     assert!(db.record("CVE-0000-0000").unwrap().is_none());
 }
 
@@ -329,6 +413,15 @@ fn the_bundled_snapshot_imports_and_finds_real_advisories() {
     let r = db.import_bundled(&mut |_| {}).unwrap();
     assert!(r.added > 9000, "{}", r.added);
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
-    let out = match_packages(&db, &[pkg(Ecosystem::CratesIo, "smallvec", "1.6.0")], &now()).unwrap();
-    assert!(out.findings.iter().any(|f| f.id == "RUSTSEC-2021-0003"), "{:#?}", out.findings);
+    let out = match_packages(
+        &db,
+        &[pkg(Ecosystem::CratesIo, "smallvec", "1.6.0")],
+        &now(),
+    )
+    .unwrap();
+    assert!(
+        out.findings.iter().any(|f| f.id == "RUSTSEC-2021-0003"),
+        "{:#?}",
+        out.findings
+    );
 }

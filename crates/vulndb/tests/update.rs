@@ -1,7 +1,9 @@
 //! `db update` against a real HTTP server on loopback.
 
 use portcullis_model::{Ecosystem, Location, Package};
-use portcullis_vulndb::{match_packages, update, Database, EcosystemUpdate, MatchOptions, UpdateOptions};
+use portcullis_vulndb::{
+    match_packages, update, Database, EcosystemUpdate, MatchOptions, UpdateOptions,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -33,9 +35,15 @@ fn serve(zip: Vec<u8>, requests: Arc<AtomicUsize>) -> String {
                     if_none_match = Some(v.trim().to_string());
                 }
             }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
             let (status, body): (&str, Vec<u8>) = match path.as_str() {
-                "/crates.io/all.zip" if if_none_match.as_deref() == Some("\"v1\"") => ("304 Not Modified", vec![]),
+                "/crates.io/all.zip" if if_none_match.as_deref() == Some("\"v1\"") => {
+                    ("304 Not Modified", vec![])
+                }
                 "/crates.io/all.zip" => ("200 OK", zip.clone()),
                 "/Broken/all.zip" => ("200 OK", zip[..zip.len() / 2].to_vec()),
                 _ => ("404 Not Found", b"no such ecosystem".to_vec()),
@@ -63,7 +71,8 @@ fn fixture_zip() -> Vec<u8> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv");
         for name in ["RUSTSEC-2019-0031.json", "GHSA-p6mc-m468-83gw.json"] {
             z.start_file(name, opts).unwrap();
-            z.write_all(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+            z.write_all(&std::fs::read(dir.join(name)).unwrap())
+                .unwrap();
         }
         z.finish().unwrap();
     }
@@ -84,7 +93,11 @@ fn downloads_imports_and_then_asks_only_if_changed() {
     let report = update(&mut db, &options, &mut |_, _| {}).unwrap();
     assert_eq!(report.ecosystems.len(), 3);
     match &report.ecosystems[0] {
-        EcosystemUpdate::Updated { ecosystem, bytes, import } => {
+        EcosystemUpdate::Updated {
+            ecosystem,
+            bytes,
+            import,
+        } => {
             assert_eq!(ecosystem, "crates.io");
             assert!(*bytes > 500);
             assert_eq!((import.added, import.withdrawn), (1, 1));
@@ -95,10 +108,17 @@ fn downloads_imports_and_then_asks_only_if_changed() {
         EcosystemUpdate::Failed { error, .. } => assert!(error.contains("HTTP 404"), "{error}"),
         other => panic!("expected a failure, got {other:?}"),
     }
-    assert!(matches!(report.ecosystems[2], EcosystemUpdate::Failed { .. }));
+    assert!(matches!(
+        report.ecosystems[2],
+        EcosystemUpdate::Failed { .. }
+    ));
     assert!(!report.all_failed());
     let status = db.status().unwrap();
-    let src = status.sources.iter().find(|s| s.name == "osv:crates.io").unwrap();
+    let src = status
+        .sources
+        .iter()
+        .find(|s| s.name == "osv:crates.io")
+        .unwrap();
     assert_eq!(src.kind, "download");
     assert!(src.location.ends_with("/crates.io/all.zip"));
     // The broken download changed nothing.
@@ -106,7 +126,12 @@ fn downloads_imports_and_then_asks_only_if_changed() {
     assert_eq!(status.records, 1);
     let found = match_packages(
         &db,
-        &[Package::new(Ecosystem::Npm, "lodash", "4.17.0", Location::default())],
+        &[Package::new(
+            Ecosystem::Npm,
+            "lodash",
+            "4.17.0",
+            Location::default(),
+        )],
         &MatchOptions::default(),
     )
     .unwrap();
@@ -122,7 +147,10 @@ fn downloads_imports_and_then_asks_only_if_changed() {
         &mut |_, _| {},
     )
     .unwrap();
-    assert!(matches!(again.ecosystems[0], EcosystemUpdate::NotModified { .. }), "{again:?}");
+    assert!(
+        matches!(again.ecosystems[0], EcosystemUpdate::NotModified { .. }),
+        "{again:?}"
+    );
     assert_eq!(requests.load(Ordering::SeqCst), 4);
 }
 
