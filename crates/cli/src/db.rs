@@ -243,8 +243,8 @@ fn print_status(ui: &Ui, status: &Status, now: jiff::Timestamp) {
     println!("Records:  {}", status.records);
     println!();
     println!(
-        "{:<28} {:<9} {:>8} {:>9}  {:<22} {}",
-        "SOURCE", "KIND", "RECORDS", "WITHDRAWN", "DATA AS OF", "AGE"
+        "{:<28} {:<9} {:>8} {:>9}  {:<22} AGE",
+        "SOURCE", "KIND", "RECORDS", "WITHDRAWN", "DATA AS OF"
     );
     for s in &status.sources {
         let as_of = s.data_as_of.as_deref().unwrap_or(&s.updated_at);

@@ -473,7 +473,7 @@ impl Database {
                         }
                     }
                 }
-                if report.read % 512 == 0 {
+                if report.read.is_multiple_of(512) {
                     progress(ImportProgress {
                         done: report.read,
                         total: None,

@@ -209,9 +209,7 @@ pub fn evaluate_affected(
             return Err(e);
         }
         if entry.versions.is_empty() {
-            if let Err(e) = parsed_eco {
-                return Err(e);
-            }
+            parsed_eco?;
         }
     }
     if out.affected && out.upgrade_to.is_none() {
