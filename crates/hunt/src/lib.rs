@@ -1,0 +1,1 @@
+//! `portcullis hunt`. (Being implemented.)
