@@ -57,6 +57,17 @@ pub enum Command {
     /// Manage the local vulnerability database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Find attacks (password spraying, brute force…) in Windows, Linux and cloud sign-in logs with Sigma rules.
+    Hunt(crate::hunt::HuntArgs),
+    /// Work with Sigma rule trees.
+    #[command(subcommand)]
+    Rules(crate::hunt::RulesCommand),
+    /// Judge a machine against the Cyber Essentials v3.3 technical controls.
+    Assess(crate::assess::AssessArgs),
+    /// The one command for a non-expert: assess, scan and hunt this machine, one plain report.
+    Check(crate::assess::CheckArgs),
+    /// Score a software project against the Software Security Code of Practice.
+    Practice(crate::practice::PracticeArgs),
 }
 
 /// What to take stock of (shared by scan and sbom).

@@ -6,8 +6,11 @@
 //! - 2: usage error, or no input could be read at all;
 //! - 3: partial: some input could not be read (the report says which).
 
+mod assess;
 mod cli;
 mod db;
+mod hunt;
+mod practice;
 mod scan;
 mod ui;
 
@@ -33,7 +36,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    /// A usage error (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
         Failure {
             message: message.into(),
             code: EXIT_USAGE,
@@ -64,6 +68,11 @@ fn main() -> ExitCode {
         cli::Command::Scan(a) => scan::run_scan(&ui, &args.global, a),
         cli::Command::Sbom(a) => scan::run_sbom(&ui, &args.global, a),
         cli::Command::Db(a) => db::run(&ui, &args.global, a),
+        cli::Command::Hunt(a) => hunt::run_hunt(&ui, &args.global, a),
+        cli::Command::Rules(c) => hunt::run_rules(&ui, &args.global, c),
+        cli::Command::Assess(a) => assess::run_assess(&ui, &args.global, a),
+        cli::Command::Check(a) => assess::run_check(&ui, &args.global, a),
+        cli::Command::Practice(a) => practice::run_practice(&ui, &args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

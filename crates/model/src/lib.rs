@@ -8,6 +8,7 @@
 //! It depends on nothing of ours, and everything else may depend on it.
 #![deny(missing_docs)]
 
+pub mod assess;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod finding;
@@ -16,6 +17,7 @@ pub mod package;
 pub mod purl;
 pub mod severity;
 
+pub use assess::{CheckResult, CheckStatus, Control, Evidence};
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use ecosystem::Ecosystem;
 pub use finding::{Finding, Fix, ScanSummary};
