@@ -148,9 +148,14 @@ pub fn collect(target: &Target, progress: &mut dyn FnMut(Progress<'_>)) -> Inven
             path,
             &WalkOptions {
                 include_skipped: target.include_skipped,
+                extra: Some(is_sbom_name),
             },
         );
         inv.diagnostics.extend(walked.diagnostics);
+        for (abs, rel) in walked.extra_files {
+            progress(Progress::Reading(&rel));
+            read_sbom(&abs, &rel, &mut inv);
+        }
         for (abs, rel, format) in walked.files {
             progress(Progress::Reading(&rel));
             let parsed = portcullis_lockfile::parse_file(format, &abs, &rel);

@@ -25,6 +25,9 @@ use walkdir::WalkDir;
 pub struct WalkOptions {
     /// Also descend into directories normally skipped (`node_modules`, vendored trees).
     pub include_skipped: bool,
+    /// Also collect files whose name this predicate accepts (SBOMs, say),
+    /// into [`WalkResult::extra_files`], in the same single walk.
+    pub extra: Option<fn(&str) -> bool>,
 }
 
 /// What the walk found.
@@ -32,6 +35,8 @@ pub struct WalkOptions {
 pub struct WalkResult {
     /// Files found: absolute path, path relative to the walked root, and format.
     pub files: Vec<(PathBuf, String, Format)>,
+    /// Files accepted by [`WalkOptions::extra`]: absolute path and relative display path.
+    pub extra_files: Vec<(PathBuf, String)>,
     /// Problems met (unreadable directories, symlinks leaving the tree).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -137,6 +142,10 @@ pub fn walk(root: &Path, options: &WalkOptions) -> WalkResult {
                 display_rel(&root, entry.path()),
                 format,
             ));
+        } else if options.extra.is_some_and(|accept| accept(name)) {
+            result
+                .extra_files
+                .push((entry.path().to_path_buf(), display_rel(&root, entry.path())));
         }
     }
     // go.sum only where no go.mod sits beside it.

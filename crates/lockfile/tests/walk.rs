@@ -11,7 +11,13 @@ fn touch(root: &Path, rel: &str) {
 }
 
 fn found(root: &Path, include_skipped: bool) -> Vec<(String, Format)> {
-    let r = walk(root, &WalkOptions { include_skipped });
+    let r = walk(
+        root,
+        &WalkOptions {
+            include_skipped,
+            extra: None,
+        },
+    );
     r.files.into_iter().map(|(_, d, f)| (d, f)).collect()
 }
 
@@ -101,4 +107,23 @@ fn symlinks_are_not_followed() {
         .collect();
     warned.sort();
     assert_eq!(warned, vec![("Cargo.lock", false), ("deep", false)]);
+}
+
+#[test]
+fn extra_names_are_collected_in_the_same_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("a/node_modules")).unwrap();
+    std::fs::write(dir.path().join("a/app.cdx.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("a/node_modules/x.cdx.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("a/other.json"), "{}").unwrap();
+    let r = walk(
+        dir.path(),
+        &WalkOptions {
+            include_skipped: false,
+            extra: Some(|n: &str| n.ends_with(".cdx.json")),
+        },
+    );
+    let names: Vec<&str> = r.extra_files.iter().map(|(_, rel)| rel.as_str()).collect();
+    assert_eq!(names, ["a/app.cdx.json"]);
+    assert!(r.files.is_empty());
 }
