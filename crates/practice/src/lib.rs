@@ -1,1 +1,2 @@
 //! Being implemented.
+#![deny(missing_docs)]

@@ -120,34 +120,34 @@ impl Database {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| DbError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let db = Database {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let db = Database::connect(path, OpenFlags::default())?;
         db.migrate()?;
         Ok(db)
     }
 
     /// Open an existing database read-only (a scan never writes).
     pub fn open_read_only(path: &Path) -> Result<Self, DbError> {
-        let conn = Connection::open_with_flags(
+        let db = Database::connect(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| DbError::Open {
+        )?;
+        db.check_version()?;
+        Ok(db)
+    }
+
+    /// Open a connection that waits (up to a minute) for a concurrent writer
+    /// instead of failing at once.
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Self, DbError> {
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| DbError::Open {
             path: path.to_path_buf(),
             source,
         })?;
-        let db = Database {
+        conn.busy_timeout(std::time::Duration::from_secs(60))
+            .map_err(DbError::sql("setting the busy timeout"))?;
+        Ok(Database {
             conn,
             path: path.to_path_buf(),
-        };
-        db.check_version()?;
-        Ok(db)
+        })
     }
 
     /// The file this database lives in.
