@@ -23,6 +23,7 @@ mod updates;
 pub use check::Check;
 pub use host::{config_lines, FileRead, Host};
 pub use portcullis_model::{CheckResult, CheckStatus, Control, Evidence, Finding};
+pub use rules::{validate as validate_rules, RULE_FILES};
 use serde::Serialize;
 
 /// The JSON schema name of an assessment document.
@@ -71,7 +72,8 @@ pub struct ControlScore {
     /// Checks that could not be made.
     pub unknown: usize,
     /// Passed out of the checks the host could decide (pass + fail), as a
-    /// whole percentage; `None` when none could be decided.
+    /// whole percentage; `None` (omitted in JSON) when none could be decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub percent: Option<u8>,
 }
 
@@ -80,6 +82,8 @@ pub struct ControlScore {
 pub struct Assessment {
     /// `portcullis.assess/v1`.
     pub schema: &'static str,
+    /// The Portcullis version that made the assessment.
+    pub tool_version: &'static str,
     /// The scheme version judged against.
     pub scheme: &'static str,
     /// What was assessed (`/`, a directory, an evidence archive).
@@ -169,6 +173,7 @@ impl Assessment {
         let fix_first = failed.iter().map(|(_, c)| c.id.clone()).collect();
         Assessment {
             schema: SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION"),
             scheme: "Cyber Essentials v3.3 (Danzell)",
             target,
             os,
@@ -221,9 +226,9 @@ pub fn now() -> i64 {
 /// Run every Linux check against a host.
 pub fn run_checks(host: &Host, opts: &Options) -> Vec<CheckResult> {
     let mut out = Vec::with_capacity(40);
-    firewall::checks(host, &mut out);
     let sshd = sshd::Sshd::read(host);
-    config::checks(host, &sshd, &mut out);
+    firewall::checks(host, &sshd, &mut out);
+    config::checks(host, &sshd, opts.now, &mut out);
     rules::checks(host, &mut out);
     updates::checks(host, opts, &mut out);
     access::checks(host, &sshd, &mut out);
@@ -257,4 +262,39 @@ pub fn assess(host: &Host, opts: &Options) -> Assessment {
         checks,
         unreadable,
     )
+}
+
+/// Judge a Windows evidence archive (or directory, or Intune export) written
+/// by the collection script: the `windows.*` checks of
+/// `portcullis-winevidence`, with the same verdict, scores and order as a
+/// Linux assessment. `Err` when the path is no kind of evidence; reader
+/// diagnostics come back beside the assessment.
+pub fn assess_windows(
+    path: &std::path::Path,
+    now: i64,
+) -> Result<(Assessment, Vec<portcullis_model::Diagnostic>), portcullis_winevidence::EvidenceError>
+{
+    let ev = portcullis_winevidence::load(path)?;
+    let checks = portcullis_winevidence::assess_at(&ev, now.div_euclid(86_400));
+    let os = ev.os.as_ref().map(|o| {
+        if o.display_version.is_empty() {
+            o.caption.clone()
+        } else {
+            format!("{} {}", o.caption, o.display_version)
+        }
+    });
+    let unreadable = ev
+        .unavailable
+        .iter()
+        .map(|u| Unreadable {
+            path: u.member.clone(),
+            reason: u.reason.clone(),
+        })
+        .collect();
+    let target = match ev.manifest.as_ref().and_then(|m| m.host.clone()) {
+        Some(h) => format!("{h} (Windows evidence {})", path.display()),
+        None => format!("Windows evidence {}", path.display()),
+    };
+    let a = Assessment::from_checks(target, os, now, false, checks, unreadable);
+    Ok((a, ev.diagnostics))
 }

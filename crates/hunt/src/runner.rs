@@ -1,0 +1,662 @@
+//! Walking the inputs, reading and matching files on worker threads, and
+//! feeding matched events to the correlation engine in event-time order.
+
+use crate::engine::{CorrelationHit, CorrelationStats, Correlator, Engine, EventMatch};
+use crate::{CorrelationInfo, Detection, EventRef, HuntOptions};
+use portcullis_events::{Event, Format, ReadOptions, Value};
+use portcullis_model::Diagnostic;
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// Most events kept per correlation detection in the output.
+const MAX_EVENTS_PER_DETECTION: usize = 100;
+/// Bytes read to detect a format.
+const HEAD: usize = 8192;
+
+/// An input that could not be read at all (the run is then partial).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputProblem {
+    /// The path.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct HuntReport {
+    /// Files read.
+    pub files_read: usize,
+    /// Files in walked directories whose format was not recognised (skipped quietly).
+    pub files_unrecognised: usize,
+    /// Events read.
+    pub events: u64,
+    /// Events without a time (cannot take part in correlations).
+    pub events_without_time: u64,
+    /// Detections reported (at or above the minimum level).
+    pub detections: u64,
+    /// Problems inside files (damaged records, lines, chunks): skipped parts.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Inputs that could not be read at all.
+    pub unreadable: Vec<InputProblem>,
+    /// Correlation counters.
+    pub correlation: CorrelationStats,
+    /// Times the correlation buffer cap forced an early flush.
+    pub buffer_flushes: u64,
+}
+
+struct Job {
+    path: PathBuf,
+    shown: Arc<str>,
+    format: Format,
+    size: u64,
+}
+
+/// A matched event waiting for the correlation engine.
+struct Pending {
+    time: i64,
+    rule: usize,
+    event: Event,
+    fields: Vec<Box<str>>,
+}
+
+/// Matched events sent to the coordinator in chunks of this many.
+const CHUNK: usize = 16_384;
+
+enum Msg {
+    Detection(Box<Detection>),
+    Chunk(Vec<Pending>),
+    FileDone {
+        file: Arc<str>,
+        host: Option<String>,
+        events: u64,
+        untimed: u64,
+        diags: Vec<Diagnostic>,
+    },
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; HEAD];
+    let mut n = 0;
+    while n < HEAD {
+        let k = f.read(&mut buf[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Expand the inputs into jobs: files as given, directories walked
+/// recursively (files of unknown format skipped quietly), `-` spooled.
+fn collect_jobs(
+    inputs: &[PathBuf],
+    report: &mut HuntReport,
+    spool: &mut Option<tempfile::NamedTempFile>,
+) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            match spool_stdin() {
+                Ok(tmp) => {
+                    let head = read_head(tmp.path()).unwrap_or_default();
+                    match Format::detect("-", &head) {
+                        Some(format) => {
+                            jobs.push(Job {
+                                path: tmp.path().to_path_buf(),
+                                shown: Arc::from("-"),
+                                format,
+                                size: 0,
+                            });
+                            *spool = Some(tmp);
+                        }
+                        None => report.unreadable.push(InputProblem {
+                            path: "-".into(),
+                            message: "standard input is not a recognised log format (EVTX, Windows event JSON, syslog, journald JSON, Entra sign-in JSON)".into(),
+                        }),
+                    }
+                }
+                Err(e) => report.unreadable.push(InputProblem {
+                    path: "-".into(),
+                    message: format!("cannot read standard input: {e}"),
+                }),
+            }
+            continue;
+        }
+        let meta = match std::fs::metadata(input) {
+            Ok(m) => m,
+            Err(e) => {
+                report.unreadable.push(InputProblem {
+                    path: input.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            let mut files: Vec<walkdir::DirEntry> = Vec::new();
+            for entry in walkdir::WalkDir::new(input).follow_links(false) {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => files.push(e),
+                    Ok(_) => {}
+                    Err(e) => report.unreadable.push(InputProblem {
+                        path: e.path().map_or_else(
+                            || input.display().to_string(),
+                            |p| p.display().to_string(),
+                        ),
+                        message: format!("cannot walk: {e}"),
+                    }),
+                }
+            }
+            files.sort_by(|a, b| a.path().cmp(b.path()));
+            for e in files {
+                let p = e.path();
+                match read_head(p) {
+                    Ok(head) => match Format::detect(&name_of(p), &head) {
+                        Some(format) => jobs.push(Job {
+                            path: p.to_path_buf(),
+                            shown: Arc::from(p.display().to_string()),
+                            format,
+                            size: e.metadata().map(|m| m.len()).unwrap_or(0),
+                        }),
+                        None => report.files_unrecognised += 1,
+                    },
+                    Err(err) => report.unreadable.push(InputProblem {
+                        path: p.display().to_string(),
+                        message: format!("cannot read: {err}"),
+                    }),
+                }
+            }
+        } else {
+            match read_head(input) {
+                Ok(head) => match Format::detect(&name_of(input), &head) {
+                    Some(format) => jobs.push(Job {
+                        path: input.clone(),
+                        shown: Arc::from(input.display().to_string()),
+                        format,
+                        size: meta.len(),
+                    }),
+                    None => report.unreadable.push(InputProblem {
+                        path: input.display().to_string(),
+                        message: "not a recognised log format (EVTX, Windows event JSON, syslog auth log, journald JSON, Entra sign-in JSON)".into(),
+                    }),
+                },
+                Err(e) => report.unreadable.push(InputProblem {
+                    path: input.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    // Largest first, so the last file does not run alone on one core.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
+    jobs
+}
+
+fn spool_stdin() -> std::io::Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::NamedTempFile::new()?;
+    std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())?;
+    Ok(tmp)
+}
+
+/// A field's value as text.
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.to_string(),
+        Value::List(items) => items.iter().map(value_text).collect::<Vec<_>>().join(","),
+    }
+}
+
+fn first_text(event: &Event, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        event
+            .get(n)
+            .map(value_text)
+            .filter(|s| !s.is_empty() && s != "-")
+    })
+}
+
+const HOST_FIELDS: &[&str] = &["Computer", "host", "Hostname"];
+const USER_FIELDS: &[&str] = &[
+    "TargetUserName",
+    "user",
+    "UserPrincipalName",
+    "SubjectUserName",
+    "pam_user",
+    "User",
+];
+const SOURCE_FIELDS: &[&str] = &[
+    "IpAddress",
+    "src_ip",
+    "IPAddress",
+    "SourceIp",
+    "pam_rhost",
+    "WorkstationName",
+    "Workstation",
+];
+
+fn group_pick(group: &[(String, Option<String>)], names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        group
+            .iter()
+            .find(|(k, _)| k == n)
+            .and_then(|(_, v)| v.clone())
+    })
+}
+
+fn event_detection(engine: &Engine, m: &EventMatch, event: &Event) -> Option<Detection> {
+    let rule = engine.rules().get(m.rule)?;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(m.fields.len());
+    for f in &m.fields {
+        if let Some(v) = event.get(f) {
+            fields.push((f.to_string(), value_text(v)));
+        }
+    }
+    let event_id = first_text(event, &["EventID"]);
+    let host = first_text(event, HOST_FIELDS);
+    let user = first_text(event, USER_FIELDS);
+    let source = first_text(event, SOURCE_FIELDS);
+    let mut summary = rule.title.clone();
+    if let Some(id) = &event_id {
+        summary.push_str(&format!(" (EventID {id})"));
+    }
+    if let Some(u) = &user {
+        summary.push_str(&format!(" user {u}"));
+    }
+    if let Some(s) = &source {
+        summary.push_str(&format!(" from {s}"));
+    }
+    Some(Detection {
+        rule_id: rule.id.clone(),
+        title: rule.title.clone(),
+        level: rule.level,
+        tags: rule.tags.clone(),
+        time: event.time,
+        host,
+        user,
+        source,
+        summary,
+        correlation: None,
+        events: vec![EventRef {
+            file: event.origin.file.to_string(),
+            record_id: event.origin.record_id,
+            line: event.origin.line,
+            time: event.time,
+            fields,
+        }],
+    })
+}
+
+fn correlation_detection(engine: &Engine, hit: CorrelationHit) -> Option<Detection> {
+    let rule = engine.rules().get(hit.rule)?;
+    let kind = rule.correlation.clone().unwrap_or_default();
+    let source = group_pick(&hit.group, SOURCE_FIELDS);
+    let user = group_pick(&hit.group, USER_FIELDS);
+    let host = group_pick(&hit.group, HOST_FIELDS);
+    let group_text = hit
+        .group
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let what = match kind.as_str() {
+        "value_count" => format!("{} distinct values", hit.count),
+        "event_count" => format!("{} events", hit.count),
+        _ => "all stages seen".to_string(),
+    };
+    let secs = (hit.window.1 - hit.window.0).max(0) / 1_000_000;
+    let summary = format!("{}: {what} in {secs}s for {group_text}", rule.title);
+    let events = hit
+        .events
+        .iter()
+        .take(MAX_EVENTS_PER_DETECTION)
+        .map(|o| EventRef {
+            file: o.file.to_string(),
+            record_id: o.record_id,
+            line: o.line,
+            time: None,
+            fields: Vec::new(),
+        })
+        .collect();
+    Some(Detection {
+        rule_id: rule.id.clone(),
+        title: rule.title.clone(),
+        level: rule.level,
+        tags: rule.tags.clone(),
+        time: Some(hit.window.1),
+        host,
+        user,
+        source,
+        summary,
+        correlation: Some(CorrelationInfo {
+            kind,
+            group: hit.group,
+            window: hit.window,
+            count: hit.count,
+            distinct: hit.distinct,
+        }),
+        events,
+    })
+}
+
+fn worker(
+    engine: &Engine,
+    options: &HuntOptions,
+    jobs: &[Job],
+    next: &AtomicUsize,
+    tx: &mpsc::SyncSender<Msg>,
+) {
+    let read_options = ReadOptions { year: options.year };
+    let mut scratch = engine.scratch();
+    let mut matches: Vec<EventMatch> = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { return };
+        let mut corr: Vec<Pending> = Vec::new();
+        let mut events = 0u64;
+        let mut untimed = 0u64;
+        let mut host: Option<String> = None;
+        let spooled = &*job.shown == "-";
+        let diags =
+            portcullis_events::read_path(&job.path, job.format, &read_options, &mut |mut ev| {
+                events += 1;
+                if options.parse_only {
+                    return;
+                }
+                if spooled {
+                    ev.origin.file = job.shown.clone();
+                }
+                if host.is_none() {
+                    host = first_text(&ev, HOST_FIELDS);
+                }
+                matches.clear();
+                engine.matches(&ev, &mut scratch, &mut matches);
+                let mut feeds = 0usize;
+                for m in &matches {
+                    let Some(rule) = engine.rules().get(m.rule) else {
+                        continue;
+                    };
+                    if rule.emits && rule.level >= options.min_level {
+                        if let Some(d) = event_detection(engine, m, &ev) {
+                            let _ = tx.send(Msg::Detection(Box::new(d)));
+                        }
+                    }
+                    if rule.feeds_correlation {
+                        feeds += 1;
+                    }
+                }
+                if feeds > 0 {
+                    match ev.time {
+                        Some(t) => {
+                            let mut ev = Some(ev);
+                            for m in matches.iter() {
+                                if !engine
+                                    .rules()
+                                    .get(m.rule)
+                                    .is_some_and(|r| r.feeds_correlation)
+                                {
+                                    continue;
+                                }
+                                feeds -= 1;
+                                let event = if feeds == 0 { ev.take() } else { ev.clone() };
+                                if let Some(event) = event {
+                                    corr.push(Pending {
+                                        time: t,
+                                        rule: m.rule,
+                                        event,
+                                        fields: m.fields.clone(),
+                                    });
+                                }
+                            }
+                            if corr.len() >= CHUNK {
+                                corr.sort_by_key(|p| p.time);
+                                let _ = tx.send(Msg::Chunk(std::mem::take(&mut corr)));
+                            }
+                        }
+                        None => untimed += 1,
+                    }
+                }
+            });
+        if !corr.is_empty() {
+            corr.sort_by_key(|p| p.time);
+            let _ = tx.send(Msg::Chunk(corr));
+        }
+        let mut diags = diags;
+        for d in &mut diags {
+            if spooled {
+                d.path = "-".into();
+            }
+        }
+        let _ = tx.send(Msg::FileDone {
+            file: job.shown.clone(),
+            host,
+            events,
+            untimed,
+            diags,
+        });
+    }
+}
+
+type OriginKey = (Arc<str>, Option<u64>, Option<u64>);
+/// (correlation rule, group values).
+type OpenKey = (usize, Vec<(String, Option<String>)>);
+
+/// The coordinator's correlation side: ordering buffer, the engine, recent
+/// event details (to give correlation detections their events' times and
+/// fields), per-file hosts, and coalescing of repeated window hits.
+struct CorrSide<'e> {
+    engine: &'e Engine,
+    correlator: Correlator<'e>,
+    buffered: Vec<Vec<Pending>>,
+    buffered_len: usize,
+    recent: HashMap<OriginKey, (i64, Vec<(String, String)>)>,
+    recent_order: VecDeque<OriginKey>,
+    hosts: HashMap<Arc<str>, String>,
+    /// (rule, group) → the detection being extended.
+    open: HashMap<OpenKey, CorrelationHit>,
+    hits: Vec<CorrelationHit>,
+    min_level: crate::Level,
+    detections: u64,
+}
+
+/// Event details remembered for correlation output.
+const RECENT_CAP: usize = 200_000;
+
+impl<'e> CorrSide<'e> {
+    fn feed(&mut self, sink: &mut dyn FnMut(Detection)) {
+        let mut all: Vec<Pending> = self.buffered.drain(..).flatten().collect();
+        self.buffered_len = 0;
+        all.sort_by_key(|p| p.time);
+        for p in all {
+            let key: OriginKey = (
+                p.event.origin.file.clone(),
+                p.event.origin.record_id,
+                p.event.origin.line,
+            );
+            if !self.recent.contains_key(&key) {
+                let fields = p
+                    .fields
+                    .iter()
+                    .filter_map(|f| p.event.get(f).map(|v| (f.to_string(), value_text(v))))
+                    .collect();
+                self.recent.insert(key.clone(), (p.time, fields));
+                self.recent_order.push_back(key);
+                if self.recent_order.len() > RECENT_CAP {
+                    if let Some(old) = self.recent_order.pop_front() {
+                        self.recent.remove(&old);
+                    }
+                }
+            }
+            self.correlator.observe(p.rule, &p.event, &mut self.hits);
+            self.take_hits(sink);
+        }
+    }
+
+    /// Coalesce: a hit whose window overlaps the open detection of the
+    /// same rule and group extends it; otherwise the open one is emitted.
+    fn take_hits(&mut self, sink: &mut dyn FnMut(Detection)) {
+        let hits: Vec<CorrelationHit> = self.hits.drain(..).collect();
+        for h in hits {
+            let Some(rule) = self.engine.rules().get(h.rule) else {
+                continue;
+            };
+            if !rule.emits || rule.level < self.min_level {
+                continue;
+            }
+            let key = (h.rule, h.group.clone());
+            let span = rule.timespan_us;
+            let kind = rule.correlation.clone().unwrap_or_default();
+            match self.open.get_mut(&key) {
+                // After a hit the engine stays quiet for one timespan, then
+                // counts afresh: a hit starting within two timespans of the
+                // previous one's end is the same activity.
+                Some(cur) if h.window.0 <= cur.window.1.saturating_add(span.saturating_mul(2)) => {
+                    cur.window.1 = cur.window.1.max(h.window.1);
+                    for d in h.distinct {
+                        if cur.distinct.len() < 10_000 && !cur.distinct.contains(&d) {
+                            cur.distinct.push(d);
+                        }
+                    }
+                    cur.count = match kind.as_str() {
+                        "event_count" => cur.count.saturating_add(h.count),
+                        "value_count" => cur.count.max(h.count).max(cur.distinct.len() as u64),
+                        _ => cur.count.max(h.count),
+                    };
+                    for o in h.events {
+                        if cur.events.len() < MAX_EVENTS_PER_DETECTION && !cur.events.contains(&o) {
+                            cur.events.push(o);
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(prev) = self.open.insert(key, h) {
+                        self.emit(prev, sink);
+                    }
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, h: CorrelationHit, sink: &mut dyn FnMut(Detection)) {
+        let first_file = h.events.first().map(|o| o.file.clone());
+        if let Some(mut d) = correlation_detection(self.engine, h) {
+            for e in &mut d.events {
+                let key: OriginKey = (Arc::from(e.file.as_str()), e.record_id, e.line);
+                if let Some((t, f)) = self.recent.get(&key) {
+                    e.time = Some(*t);
+                    e.fields = f.clone();
+                }
+            }
+            if d.host.is_none() {
+                d.host = first_file.and_then(|f| self.hosts.get(&f).cloned());
+            }
+            self.detections += 1;
+            sink(d);
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn FnMut(Detection)) {
+        self.feed(sink);
+        self.correlator.finish(&mut self.hits);
+        self.take_hits(sink);
+        let mut open: Vec<CorrelationHit> = self.open.drain().map(|(_, h)| h).collect();
+        open.sort_by(|a, b| a.window.1.cmp(&b.window.1).then(a.rule.cmp(&b.rule)));
+        for h in open {
+            self.emit(h, sink);
+        }
+    }
+}
+
+pub(crate) fn run(
+    engine: &Engine,
+    options: &HuntOptions,
+    inputs: &[PathBuf],
+    sink: &mut dyn FnMut(Detection),
+) -> HuntReport {
+    let mut report = HuntReport::default();
+    let mut spool = None;
+    let jobs = collect_jobs(inputs, &mut report, &mut spool);
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        options.threads
+    }
+    .clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut side = CorrSide {
+        engine,
+        correlator: Correlator::new(engine, options.correlation_state_cap),
+        buffered: Vec::new(),
+        buffered_len: 0,
+        recent: HashMap::new(),
+        recent_order: VecDeque::new(),
+        hosts: HashMap::new(),
+        open: HashMap::new(),
+        hits: Vec::new(),
+        min_level: options.min_level,
+        detections: 0,
+    };
+    let mut detections = 0u64;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(256);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (jobs, next) = (&jobs, &next);
+            scope.spawn(move || worker(engine, options, jobs, next, &tx));
+        }
+        drop(tx);
+        for msg in rx {
+            match msg {
+                Msg::Detection(d) => {
+                    detections += 1;
+                    sink(*d);
+                }
+                Msg::Chunk(c) => {
+                    side.buffered_len += c.len();
+                    side.buffered.push(c);
+                    if side.buffered_len > options.correlation_buffer_cap {
+                        report.buffer_flushes += 1;
+                        side.feed(sink);
+                    }
+                }
+                Msg::FileDone {
+                    file,
+                    host,
+                    events,
+                    untimed,
+                    diags,
+                } => {
+                    report.files_read += 1;
+                    report.events += events;
+                    report.events_without_time += untimed;
+                    report.diagnostics.extend(diags);
+                    if let Some(h) = host {
+                        side.hosts.insert(file, h);
+                    }
+                }
+            }
+        }
+    });
+    side.finish(sink);
+    report.correlation = side.correlator.stats();
+    report.detections = detections + side.detections;
+    drop(spool);
+    report
+}

@@ -1,0 +1,545 @@
+//! Reading a git repository with gitoxide: refs, commits, tags, the index,
+//! the HEAD tree, and every blob reachable from any ref (for the secret scan).
+
+use crate::secrets::{SecretHit, SecretScanner};
+use gix::objs::Find;
+use gix::ObjectId;
+use portcullis_model::Diagnostic;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Blobs larger than this are not scanned for secrets.
+pub const MAX_BLOB: u64 = 2 * 1024 * 1024;
+/// At most this many commits are read (bounds memory on huge histories).
+pub const MAX_COMMITS: usize = 2_000_000;
+/// Commits counted as "recent" for signing and review ratios.
+pub const RECENT: usize = 100;
+
+/// One commit, as far as the checks need it.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    /// Full hex id.
+    pub id: String,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    /// Number of parents.
+    pub parents: usize,
+    /// Has a `gpgsig` (or `gpgsig-sha256`) header.
+    pub signed: bool,
+    /// Carries a review trail: a merge, `Reviewed-by:`/`Co-authored-by:`/
+    /// `Approved-by:` trailers, or a pull/merge-request merge message.
+    pub reviewed: bool,
+    /// First line of the message.
+    pub summary: String,
+    tree: ObjectId,
+    first_parent: Option<ObjectId>,
+    oid: ObjectId,
+}
+
+/// One tag.
+#[derive(Debug, Clone)]
+pub struct TagInfo {
+    /// The tag name (without `refs/tags/`).
+    pub name: String,
+    /// The tag object's id (annotated) or the target's id (lightweight).
+    pub id: String,
+    /// Annotated (a tag object) rather than lightweight.
+    pub annotated: bool,
+    /// The tag object carries a signature.
+    pub signed: bool,
+}
+
+/// A secret found in a blob of the history.
+#[derive(Debug, Clone)]
+pub struct HistorySecret {
+    /// What was found, where in the file, redacted.
+    pub hit: SecretHit,
+    /// Path of the file in the first commit that held the blob.
+    pub path: String,
+    /// The blob id.
+    pub blob: String,
+    /// The first commit (oldest by committer time) whose tree holds the blob.
+    pub commit: String,
+    /// The blob is still in the HEAD tree.
+    pub in_head: bool,
+}
+
+/// A file of the HEAD tree.
+#[derive(Debug, Clone)]
+pub struct HeadFile {
+    /// Path with `/` separators.
+    pub path: String,
+    /// The blob id.
+    pub blob: ObjectId,
+    /// The mode is executable.
+    pub executable: bool,
+}
+
+/// Everything read from git.
+#[derive(Debug, Default)]
+pub struct GitFacts {
+    /// Commits reachable from any ref.
+    pub commit_count: usize,
+    /// The first-parent line of HEAD, newest first, at most [`RECENT`]
+    /// (the newest commits by time when there is no HEAD).
+    pub recent: Vec<CommitInfo>,
+    /// Every tag.
+    pub tags: Vec<TagInfo>,
+    /// Paths in the index (tracked files).
+    pub tracked: HashSet<String>,
+    /// Files of the HEAD tree.
+    pub head_files: Vec<HeadFile>,
+    /// Secrets in any blob reachable from any ref.
+    pub secrets: Vec<HistorySecret>,
+    /// Distinct blobs scanned.
+    pub blobs_scanned: usize,
+    /// Blobs skipped as binary.
+    pub blobs_binary: usize,
+    /// Blobs skipped as larger than [`MAX_BLOB`].
+    pub blobs_large: usize,
+    /// Problems met (unreadable objects and so on).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Open `path` as a git repository (the work tree root or the `.git` dir).
+/// `None` when it is not one.
+pub fn open(path: &Path) -> Option<gix::Repository> {
+    if !path.join(".git").exists() && !path.join("HEAD").is_file() {
+        return None;
+    }
+    gix::open(path).ok()
+}
+
+fn hash_kind(repo: &gix::Repository) -> gix::hash::Kind {
+    repo.object_hash()
+}
+
+/// Read a git repository: history, tags, index, HEAD tree, and (when
+/// `scan_secrets`) every reachable blob.
+pub fn read(repo: &gix::Repository, scan_secrets: bool) -> GitFacts {
+    let mut facts = GitFacts::default();
+    let disp = repo.git_dir().display().to_string();
+    let kind = hash_kind(repo);
+    let mut buf = Vec::new();
+
+    // Tips: every ref, peeled through tag objects.
+    let mut tips: Vec<ObjectId> = Vec::new();
+    match repo.references() {
+        Ok(platform) => match platform.all() {
+            Ok(iter) => {
+                for r in iter.flatten() {
+                    let name = r.name().as_bstr().to_string();
+                    let Some(id) = r.try_id().map(gix::Id::detach) else {
+                        continue;
+                    };
+                    peel(repo, &name, id, kind, &mut buf, &mut tips, &mut facts);
+                }
+            }
+            Err(e) => facts
+                .diagnostics
+                .push(Diagnostic::error(&disp, format!("cannot list refs: {e}"))),
+        },
+        Err(e) => facts
+            .diagnostics
+            .push(Diagnostic::error(&disp, format!("cannot list refs: {e}"))),
+    }
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
+    }
+
+    // Every commit reachable from the tips.
+    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let mut stack: Vec<ObjectId> = tips;
+    let mut commits: Vec<CommitInfo> = Vec::new();
+    while let Some(id) = stack.pop() {
+        if commits.len() >= MAX_COMMITS {
+            facts.diagnostics.push(Diagnostic::warning(
+                &disp,
+                format!("more than {MAX_COMMITS} commits; the rest of the history is not read"),
+            ));
+            break;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        let data = match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => d,
+            Ok(_) => continue,
+            Err(e) => {
+                facts.diagnostics.push(Diagnostic::error(
+                    &disp,
+                    format!("cannot read commit {id}: {e}"),
+                ));
+                continue;
+            }
+        };
+        let c = match gix::objs::CommitRef::from_bytes(data.data, kind) {
+            Ok(c) => c,
+            Err(e) => {
+                facts.diagnostics.push(Diagnostic::error(
+                    &disp,
+                    format!("commit {id} does not parse: {e}"),
+                ));
+                continue;
+            }
+        };
+        let parents: Vec<ObjectId> = c.parents().collect();
+        let time = c
+            .committer()
+            .ok()
+            .and_then(|s| s.time().ok())
+            .map_or(0, |t| t.seconds);
+        let signed = c.extra_headers().pgp_signature().is_some()
+            || c.extra_headers().find("gpgsig-sha256").is_some();
+        let msg = c.message;
+        let summary = msg
+            .split(|&b| b == b'\n')
+            .next()
+            .map(|l| String::from_utf8_lossy(l).trim().to_string())
+            .unwrap_or_default();
+        let reviewed = parents.len() >= 2 || review_trail(msg);
+        commits.push(CommitInfo {
+            id: id.to_string(),
+            time,
+            parents: parents.len(),
+            signed,
+            reviewed,
+            summary,
+            tree: c.tree(),
+            first_parent: parents.first().copied(),
+            oid: id,
+        });
+        stack.extend(parents);
+    }
+    facts.commit_count = commits.len();
+    commits.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+
+    // Index (tracked paths).
+    match repo.index_or_empty() {
+        Ok(index) => {
+            for e in index.entries() {
+                facts.tracked.insert(e.path(&index).to_string());
+            }
+        }
+        Err(e) => facts.diagnostics.push(Diagnostic::warning(
+            &disp,
+            format!("cannot read the index: {e}"),
+        )),
+    }
+
+    // HEAD tree.
+    let mut head_blobs: HashSet<ObjectId> = HashSet::new();
+    if let Ok(tree) = repo.head_tree_id() {
+        let mut files = Vec::new();
+        walk_tree(
+            repo,
+            tree.detach(),
+            kind,
+            &mut buf,
+            &mut None,
+            &mut |path, oid, exe| {
+                files.push(HeadFile {
+                    path: path.to_string(),
+                    blob: oid,
+                    executable: exe,
+                });
+            },
+            &mut facts.diagnostics,
+            &disp,
+        );
+        head_blobs.extend(files.iter().map(|f| f.blob));
+        facts.head_files = files;
+    }
+
+    if scan_secrets {
+        // Every blob, once, attributed to the oldest commit holding it.
+        let mut seen_trees: Option<HashSet<ObjectId>> = Some(HashSet::new());
+        let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+        let mut blobs: Vec<(ObjectId, String, usize)> = Vec::new();
+        for (ci, c) in commits.iter().enumerate() {
+            walk_tree(
+                repo,
+                c.tree,
+                kind,
+                &mut buf,
+                &mut seen_trees,
+                &mut |path, oid, _| {
+                    if seen_blobs.insert(oid) {
+                        blobs.push((oid, path.to_string(), ci));
+                    }
+                },
+                &mut facts.diagnostics,
+                &disp,
+            );
+        }
+        scan_blobs(repo, &blobs, &commits, &head_blobs, &mut facts);
+    }
+
+    // Recent history: the first-parent line of HEAD (the changes as they
+    // landed), else the newest commits by time.
+    let by_id: std::collections::HashMap<ObjectId, usize> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i))
+        .collect();
+    let mut mainline = Vec::new();
+    let mut cur = repo.head_id().ok().map(gix::Id::detach);
+    while let Some(id) = cur {
+        if mainline.len() >= RECENT {
+            break;
+        }
+        let Some(&i) = by_id.get(&id) else { break };
+        let Some(c) = commits.get(i) else { break };
+        mainline.push(c.clone());
+        cur = c.first_parent;
+    }
+    if mainline.is_empty() {
+        commits.reverse();
+        commits.truncate(RECENT);
+        mainline = commits;
+    }
+    facts.recent = mainline;
+    facts
+}
+
+fn peel(
+    repo: &gix::Repository,
+    name: &str,
+    mut id: ObjectId,
+    kind: gix::hash::Kind,
+    buf: &mut Vec<u8>,
+    tips: &mut Vec<ObjectId>,
+    facts: &mut GitFacts,
+) {
+    let tag_name = name.strip_prefix("refs/tags/").map(str::to_string);
+    let mut first = true;
+    for _ in 0..16 {
+        let Ok(Some(d)) = repo.objects.try_find(&id, buf) else {
+            return;
+        };
+        match d.kind {
+            gix::objs::Kind::Tag => {
+                let Ok(t) = gix::objs::TagRef::from_bytes(d.data, kind) else {
+                    return;
+                };
+                if first {
+                    if let Some(n) = &tag_name {
+                        facts.tags.push(TagInfo {
+                            name: n.clone(),
+                            id: id.to_string(),
+                            annotated: true,
+                            signed: t.signature.is_some(),
+                        });
+                    }
+                }
+                first = false;
+                let Ok(target) = ObjectId::from_hex(t.target) else {
+                    return;
+                };
+                id = target;
+            }
+            gix::objs::Kind::Commit => {
+                if first {
+                    if let Some(n) = &tag_name {
+                        facts.tags.push(TagInfo {
+                            name: n.clone(),
+                            id: id.to_string(),
+                            annotated: false,
+                            signed: false,
+                        });
+                    }
+                }
+                tips.push(id);
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// True when a commit message shows review: trailers or a PR/MR merge.
+pub fn review_trail(msg: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(msg);
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        let lower = l.to_ascii_lowercase();
+        lower.starts_with("reviewed-by:")
+            || lower.starts_with("co-authored-by:")
+            || lower.starts_with("approved-by:")
+            || lower.starts_with("acked-by:")
+            || lower.starts_with("merge pull request #")
+            || lower.starts_with("merged in ")
+            || lower.contains("see merge request ")
+            || lower.starts_with("reviewed-on:")
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_tree(
+    repo: &gix::Repository,
+    root: ObjectId,
+    kind: gix::hash::Kind,
+    buf: &mut Vec<u8>,
+    seen_trees: &mut Option<HashSet<ObjectId>>,
+    on_blob: &mut dyn FnMut(&str, ObjectId, bool),
+    diags: &mut Vec<Diagnostic>,
+    disp: &str,
+) {
+    let mut stack: Vec<(ObjectId, String)> = vec![(root, String::new())];
+    while let Some((id, prefix)) = stack.pop() {
+        if let Some(seen) = seen_trees.as_mut() {
+            if !seen.insert(id) {
+                continue;
+            }
+        }
+        let data = match repo.objects.try_find(&id, buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => d,
+            Ok(_) => continue,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    disp,
+                    format!("cannot read tree {id}: {e}"),
+                ));
+                continue;
+            }
+        };
+        for entry in gix::objs::TreeRefIter::from_bytes(data.data, kind) {
+            let Ok(e) = entry else {
+                diags.push(Diagnostic::error(disp, format!("tree {id} does not parse")));
+                break;
+            };
+            let name = String::from_utf8_lossy(e.filename);
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if e.mode.is_tree() {
+                stack.push((e.oid.to_owned(), path));
+            } else if e.mode.is_blob() {
+                on_blob(&path, e.oid.to_owned(), e.mode.is_executable());
+            }
+        }
+    }
+}
+
+fn scan_blobs(
+    repo: &gix::Repository,
+    blobs: &[(ObjectId, String, usize)],
+    commits: &[CommitInfo],
+    head: &HashSet<ObjectId>,
+    facts: &mut GitFacts,
+) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let chunk = blobs.len().div_ceil(threads).max(1);
+    // Without gix's `parallel` feature a repository handle is not `Sync`:
+    // each thread opens its own.
+    let git_dir = repo.git_dir().to_path_buf();
+    let results: Vec<ChunkResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = blobs
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                let git_dir = &git_dir;
+                s.spawn(move || match gix::open(git_dir) {
+                    Ok(repo) => scan_chunk(&repo, part, n * chunk),
+                    Err(e) => ChunkResult {
+                        diagnostics: vec![Diagnostic::error(
+                            git_dir.display().to_string(),
+                            format!("cannot open the repository: {e}"),
+                        )],
+                        ..ChunkResult::default()
+                    },
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for r in results {
+        facts.blobs_scanned += r.scanned;
+        facts.blobs_binary += r.binary;
+        facts.blobs_large += r.large;
+        facts.diagnostics.extend(r.diagnostics);
+        for (idx, hit) in r.hits {
+            let Some((oid, path, ci)) = blobs.get(idx) else {
+                continue;
+            };
+            facts.secrets.push(HistorySecret {
+                hit,
+                path: path.clone(),
+                blob: oid.to_string(),
+                commit: commits.get(*ci).map(|c| c.id.clone()).unwrap_or_default(),
+                in_head: head.contains(oid),
+            });
+        }
+    }
+    facts
+        .secrets
+        .sort_by(|a, b| (&a.path, a.hit.line, &a.commit).cmp(&(&b.path, b.hit.line, &b.commit)));
+}
+
+#[derive(Default)]
+struct ChunkResult {
+    scanned: usize,
+    binary: usize,
+    large: usize,
+    hits: Vec<(usize, SecretHit)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn scan_chunk(
+    repo: &gix::Repository,
+    part: &[(ObjectId, String, usize)],
+    offset: usize,
+) -> ChunkResult {
+    use gix::objs::FindHeader;
+    let scanner = SecretScanner::new();
+    let mut out = ChunkResult::default();
+    let mut buf = Vec::new();
+    for (i, (oid, path, _)) in part.iter().enumerate() {
+        if let Ok(Some(h)) = repo.objects.try_header(oid) {
+            if h.size > MAX_BLOB {
+                out.large += 1;
+                continue;
+            }
+        }
+        let data = match repo.objects.try_find(oid, &mut buf) {
+            Ok(Some(d)) => d,
+            Ok(None) => continue,
+            Err(e) => {
+                out.diagnostics.push(Diagnostic::error(
+                    path,
+                    format!("cannot read blob {oid}: {e}"),
+                ));
+                continue;
+            }
+        };
+        let head = &data.data[..data.data.len().min(8000)];
+        if memchr::memchr(0, head).is_some() {
+            out.binary += 1;
+            continue;
+        }
+        out.scanned += 1;
+        for hit in scanner.scan(data.data) {
+            out.hits.push((offset + i, hit));
+        }
+    }
+    out
+}
+
+/// Paths of files by their blob id, for reading HEAD files' contents.
+pub fn read_blob(repo: &gix::Repository, oid: &ObjectId, max: u64) -> Option<Vec<u8>> {
+    use gix::objs::FindHeader;
+    if let Ok(Some(h)) = repo.objects.try_header(oid) {
+        if h.size > max {
+            return None;
+        }
+    }
+    let mut buf = Vec::new();
+    match repo.objects.try_find(oid, &mut buf) {
+        Ok(Some(d)) => Some(d.data.to_vec()),
+        _ => None,
+    }
+}

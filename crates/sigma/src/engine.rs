@@ -1,0 +1,1097 @@
+//! Compiled rules, logsource dispatch and matching.
+
+use crate::cond::Cond;
+use crate::pred::{lower, render, value_number, Pred};
+use crate::rule::{
+    CorrelationType, Detection, FieldItem, ItemTest, LogSource, RefMode, RuleKind, Search,
+};
+use crate::{CmpOp, ProblemKind, RuleIndex, RuleProblem, RuleSet};
+use portcullis_events::{Event, LogKind, Value};
+use std::collections::HashMap;
+
+/// Which events a logsource applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceMatch {
+    /// Every event.
+    Any,
+    /// Events meeting at least one of these filters.
+    Only(Vec<SourceFilter>),
+    /// No input this tool reads: the rule is skipped and reported.
+    Unsupported,
+}
+
+/// One way an event can belong to a logsource: its kind, and field values
+/// (every listed field must hold one of its values; compared as
+/// case-insensitive text, so `EventID` `4625` matches the number 4625).
+/// The first condition also serves as the dispatch key, so put the most
+/// selective stable field first (e.g. `Channel`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceFilter {
+    /// The kind of log, or any.
+    pub kind: Option<LogKind>,
+    /// `(event field, accepted values)`, all required.
+    pub conditions: Vec<(String, Vec<String>)>,
+}
+
+/// The caller's logsource and field mapping (the hunt crate owns the table).
+pub trait FieldMapping {
+    /// Event field names to try for a Sigma field under a logsource, in
+    /// order (the first present in an event is used). Empty: use `field`.
+    fn fields(&self, logsource: &LogSource, field: &str) -> Vec<String>;
+    /// Which events the logsource applies to.
+    fn source(&self, logsource: &LogSource) -> SourceMatch;
+}
+
+/// Field names unchanged; every logsource applies to every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdentityMapping;
+
+impl FieldMapping for IdentityMapping {
+    fn fields(&self, _logsource: &LogSource, _field: &str) -> Vec<String> {
+        Vec::new()
+    }
+    fn source(&self, _logsource: &LogSource) -> SourceMatch {
+        SourceMatch::Any
+    }
+}
+
+/// A rule that matched an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// The rule.
+    pub rule: RuleIndex,
+    /// Event field names whose tests held (in rule order, deduplicated;
+    /// keyword hits name the field the keyword was found in).
+    pub fields: Vec<Box<str>>,
+}
+
+#[derive(Debug, Clone)]
+struct CItem {
+    /// A field-less item: keyword search over all values.
+    keyword: bool,
+    slots: Box<[u32]>,
+    test: ItemTest,
+    ref_slots: Box<[u32]>,
+}
+
+#[derive(Debug, Clone)]
+enum CSearch {
+    Keywords(Vec<Pred>),
+    Maps(Vec<Vec<CItem>>),
+}
+
+#[derive(Debug, Clone)]
+struct CDet {
+    searches: Vec<CSearch>,
+    cond: Cond,
+}
+
+#[derive(Debug, Clone)]
+struct CSource {
+    kind: Option<LogKind>,
+    conds: Vec<(u32, Vec<String>)>,
+}
+
+#[derive(Debug, Clone)]
+struct CRule {
+    /// Prefilter: the detection can only hold when this slot holds one of
+    /// these numbers (derived from `EventID` values the condition requires).
+    eid: Option<(u32, Box<[i64]>)>,
+    det: CDet,
+    filters: Vec<CDet>,
+    /// Empty: any event.
+    sources: Vec<CSource>,
+}
+
+/// One referenced rule of a compiled correlation.
+#[derive(Debug, Clone)]
+pub(crate) struct CInput {
+    pub rule: RuleIndex,
+    /// The input is itself a correlation (its hits feed this one).
+    pub is_corr: bool,
+    /// Per group-by field: event field names to try (for a correlation
+    /// input: the name of its group field).
+    pub group_fields: Vec<Vec<String>>,
+    /// Event field names for `condition.field`.
+    pub value_fields: Vec<String>,
+}
+
+/// A compiled correlation.
+#[derive(Debug, Clone)]
+pub(crate) struct CCorr {
+    pub rule: RuleIndex,
+    pub kind: CorrelationType,
+    pub span_us: i64,
+    pub condition: Vec<(CmpOp, f64)>,
+    pub group_names: Vec<String>,
+    pub inputs: Vec<CInput>,
+}
+
+/// Compiled rules ready for matching.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    set: RuleSet,
+    slot_of: HashMap<Box<str>, u32>,
+    rules: Vec<Option<CRule>>,
+    generic: Vec<u32>,
+    by_kind: [Vec<u32>; 4],
+    keyed: HashMap<(u8, u32), HashMap<Box<str>, Vec<u32>>>,
+    probes: Vec<(u8, u32)>,
+    reports_alone: Vec<bool>,
+    pub(crate) corrs: Vec<CCorr>,
+    /// rule → (correlation index, input position)
+    pub(crate) feeds: HashMap<RuleIndex, Vec<(usize, usize)>>,
+}
+
+fn kind_code(k: LogKind) -> u8 {
+    match k {
+        LogKind::Windows => 0,
+        LogKind::LinuxAuth => 1,
+        LogKind::EntraSignIn => 2,
+        LogKind::Json => 3,
+    }
+}
+
+const ANY_KIND: u8 = 255;
+
+/// Per-thread reusable buffers for [`Engine::matches`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    gen: u32,
+    slot_gen: Vec<u32>,
+    slot_field: Vec<u32>,
+    lower_gen: Vec<u32>,
+    lower: Vec<String>,
+    all_gen: u32,
+    all_lower: Vec<String>,
+    rule_seen: Vec<u32>,
+    cands: Vec<u32>,
+    hits: Vec<u32>,
+}
+
+struct Compiler<'a> {
+    slot_of: HashMap<Box<str>, u32>,
+    mapping: &'a dyn FieldMapping,
+}
+
+impl Compiler<'_> {
+    fn slot(&mut self, name: &str) -> u32 {
+        if let Some(s) = self.slot_of.get(name) {
+            return *s;
+        }
+        let s = u32::try_from(self.slot_of.len()).unwrap_or(u32::MAX);
+        self.slot_of.insert(name.into(), s);
+        s
+    }
+
+    fn names(&self, ls: &LogSource, field: &str) -> Vec<String> {
+        let v = self.mapping.fields(ls, field);
+        if v.is_empty() {
+            vec![field.to_string()]
+        } else {
+            v
+        }
+    }
+
+    fn slots(&mut self, ls: &LogSource, field: &str) -> Box<[u32]> {
+        let names = self.names(ls, field);
+        names.iter().map(|n| self.slot(n)).collect()
+    }
+
+    fn item(&mut self, ls: &LogSource, it: &FieldItem) -> CItem {
+        let ref_slots = match &it.test {
+            ItemTest::FieldRef { other, .. } => self.slots(ls, other),
+            _ => Box::new([]),
+        };
+        if it.field.is_empty() {
+            return CItem {
+                keyword: true,
+                slots: Box::new([]),
+                test: it.test.clone(),
+                ref_slots,
+            };
+        }
+        CItem {
+            keyword: false,
+            slots: self.slots(ls, &it.field),
+            test: it.test.clone(),
+            ref_slots,
+        }
+    }
+
+    fn det(&mut self, ls: &LogSource, d: &Detection) -> CDet {
+        let searches = d
+            .searches
+            .iter()
+            .map(|s| match s {
+                Search::Keywords(p) => CSearch::Keywords(p.clone()),
+                Search::Maps(maps) => CSearch::Maps(
+                    maps.iter()
+                        .map(|m| m.iter().map(|it| self.item(ls, it)).collect())
+                        .collect(),
+                ),
+            })
+            .collect();
+        CDet {
+            searches,
+            cond: d.cond.clone(),
+        }
+    }
+}
+
+fn problem_for(set: &RuleSet, i: RuleIndex, kind: ProblemKind, msg: String) -> RuleProblem {
+    let r = &set.rules()[i];
+    RuleProblem {
+        path: r.path.to_path_buf(),
+        line: r.line,
+        rule_id: r.id.clone(),
+        title: Some(r.title.clone()),
+        kind,
+        message: msg,
+    }
+}
+
+fn logsource_fits(filter: &LogSource, target: &LogSource) -> bool {
+    let f = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
+    f(&filter.product, &target.product)
+        && f(&filter.category, &target.category)
+        && f(&filter.service, &target.service)
+}
+
+impl Engine {
+    /// Compile a rule set against a mapping. Rules whose logsource the
+    /// mapping does not support, filters and correlations with unknown
+    /// references, and correlation cycles are reported and skipped.
+    pub fn compile(set: RuleSet, mapping: &dyn FieldMapping) -> (Engine, Vec<RuleProblem>) {
+        let mut problems = Vec::new();
+        let mut c = Compiler {
+            slot_of: HashMap::new(),
+            mapping,
+        };
+        let n = set.len();
+        let mut rules: Vec<Option<CRule>> = vec![None; n];
+        let mut lookup: HashMap<&str, RuleIndex> = HashMap::new();
+        for (i, r) in set.rules().iter().enumerate() {
+            if let Some(name) = &r.name {
+                lookup.entry(name.as_str()).or_insert(i);
+            }
+        }
+        for (i, r) in set.rules().iter().enumerate() {
+            if let Some(id) = &r.id {
+                lookup.insert(id.as_str(), i);
+            }
+        }
+        // detections
+        for (i, r) in set.rules().iter().enumerate() {
+            let RuleKind::Detection(d) = &r.kind else {
+                continue;
+            };
+            let sources = match mapping.source(&r.logsource) {
+                SourceMatch::Any => Vec::new(),
+                SourceMatch::Unsupported => {
+                    problems.push(problem_for(
+                        &set,
+                        i,
+                        ProblemKind::UnmappedLogsource,
+                        format!(
+                            "logsource {} is not read by this tool",
+                            describe(&r.logsource)
+                        ),
+                    ));
+                    continue;
+                }
+                SourceMatch::Only(alts) => {
+                    if alts.is_empty() {
+                        problems.push(problem_for(
+                            &set,
+                            i,
+                            ProblemKind::UnmappedLogsource,
+                            format!("logsource {} maps to nothing", describe(&r.logsource)),
+                        ));
+                        continue;
+                    }
+                    alts.iter()
+                        .map(|a| CSource {
+                            kind: a.kind,
+                            conds: a
+                                .conditions
+                                .iter()
+                                .map(|(f, vals)| {
+                                    (c.slot(f), vals.iter().map(|v| lower(v)).collect())
+                                })
+                                .collect(),
+                        })
+                        .collect()
+                }
+            };
+            let det = c.det(&r.logsource, d);
+            let eid = c.slots(&r.logsource, "EventID");
+            let eid = match (eid.as_ref(), required_numbers(&det, &det.cond, &eid)) {
+                ([slot], Some(mut ids)) => {
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some((*slot, ids.into_boxed_slice()))
+                }
+                _ => None,
+            };
+            rules[i] = Some(CRule {
+                eid,
+                det,
+                filters: Vec::new(),
+                sources,
+            });
+        }
+        // filters
+        for (i, r) in set.rules().iter().enumerate() {
+            let RuleKind::Filter(f) = &r.kind else {
+                continue;
+            };
+            let mut applied = 0;
+            for target in &f.rules {
+                let Some(&t) = lookup.get(target.as_str()) else {
+                    continue;
+                };
+                let tls = set.rules()[t].logsource.clone();
+                if !logsource_fits(&r.logsource, &tls) {
+                    continue;
+                }
+                let cd = c.det(&tls, &f.detection);
+                if let Some(Some(cr)) = rules.get_mut(t) {
+                    cr.filters.push(cd);
+                    applied += 1;
+                }
+            }
+            if applied == 0 {
+                problems.push(problem_for(
+                    &set,
+                    i,
+                    ProblemKind::UnknownReference,
+                    "filter applies to no loaded rule (check its `rules` ids and logsource)".into(),
+                ));
+            }
+        }
+        // correlations
+        let mut corrs: Vec<CCorr> = Vec::new();
+        let mut corr_of_rule: HashMap<RuleIndex, usize> = HashMap::new();
+        for (i, r) in set.rules().iter().enumerate() {
+            let RuleKind::Correlation(k) = &r.kind else {
+                continue;
+            };
+            let mut inputs = Vec::new();
+            let mut bad = None;
+            for reference in &k.rules {
+                let Some(&t) = lookup.get(reference.as_str()) else {
+                    bad = Some(format!("correlation refers to unknown rule `{reference}`"));
+                    break;
+                };
+                let target = &set.rules()[t];
+                let is_corr = matches!(target.kind, RuleKind::Correlation(_));
+                if matches!(target.kind, RuleKind::Filter(_)) {
+                    bad = Some(format!("correlation refers to filter `{reference}`"));
+                    break;
+                }
+                let ref_names: Vec<&str> = [
+                    target.id.as_deref(),
+                    target.name.as_deref(),
+                    Some(reference),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let mut group_fields = Vec::new();
+                for g in &k.group_by {
+                    let mut name = g.clone();
+                    if let Some((_, per_rule)) = k.aliases.iter().find(|(a, _)| a == g) {
+                        match per_rule
+                            .iter()
+                            .find(|(r, _)| ref_names.contains(&r.as_str()))
+                        {
+                            Some((_, f)) => name = f.clone(),
+                            None => {
+                                bad = Some(format!(
+                                    "alias `{g}` has no field for rule `{reference}`"
+                                ));
+                            }
+                        }
+                    }
+                    if is_corr {
+                        group_fields.push(vec![name]);
+                    } else {
+                        group_fields.push(c.names(&target.logsource, &name));
+                    }
+                }
+                let value_fields = match &k.field {
+                    Some(f) if !is_corr => c.names(&target.logsource, f),
+                    Some(_)
+                        if matches!(
+                            k.kind,
+                            CorrelationType::ValueCount
+                                | CorrelationType::ValueSum
+                                | CorrelationType::ValueAvg
+                        ) =>
+                    {
+                        bad = Some(format!(
+                            "a {} correlation over another correlation is not supported",
+                            k.kind.as_str()
+                        ));
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                inputs.push(CInput {
+                    rule: t,
+                    is_corr,
+                    group_fields,
+                    value_fields,
+                });
+            }
+            if let Some(msg) = bad {
+                problems.push(problem_for(&set, i, ProblemKind::UnknownReference, msg));
+                continue;
+            }
+            corr_of_rule.insert(i, corrs.len());
+            corrs.push(CCorr {
+                rule: i,
+                kind: k.kind,
+                span_us: k.timespan_secs.saturating_mul(1_000_000),
+                condition: k.condition.clone(),
+                group_names: k.group_by.clone(),
+                inputs,
+            });
+        }
+        // drop correlations in cycles or depending on dropped ones (fixpoint)
+        loop {
+            let mut removed = false;
+            let alive: Vec<bool> = corrs
+                .iter()
+                .map(|cc| {
+                    cc.inputs
+                        .iter()
+                        .all(|inp| !inp.is_corr || corr_of_rule.contains_key(&inp.rule))
+                })
+                .collect();
+            for (ci, ok) in alive.iter().enumerate() {
+                if !ok {
+                    if let Some(cc) = corrs.get(ci) {
+                        if corr_of_rule.remove(&cc.rule).is_some() {
+                            problems.push(problem_for(
+                                &set,
+                                cc.rule,
+                                ProblemKind::UnknownReference,
+                                "correlation depends on a correlation that was skipped".into(),
+                            ));
+                            removed = true;
+                        }
+                    }
+                }
+            }
+            if !removed {
+                break;
+            }
+        }
+        // cycles: depth of chaining bounded by the number of correlations
+        let depth_ok = |start: usize| -> bool {
+            let mut frontier = vec![start];
+            for _ in 0..=corrs.len() {
+                let mut next = Vec::new();
+                for ci in frontier {
+                    if let Some(cc) = corrs.get(ci) {
+                        for inp in &cc.inputs {
+                            if inp.is_corr {
+                                if let Some(&cj) = corr_of_rule.get(&inp.rule) {
+                                    next.push(cj);
+                                }
+                            }
+                        }
+                    }
+                }
+                if next.is_empty() {
+                    return true;
+                }
+                next.sort_unstable();
+                next.dedup();
+                frontier = next;
+            }
+            false
+        };
+        let cyclic: Vec<usize> = (0..corrs.len()).filter(|ci| !depth_ok(*ci)).collect();
+        for ci in &cyclic {
+            if let Some(cc) = corrs.get(*ci) {
+                corr_of_rule.remove(&cc.rule);
+                problems.push(problem_for(
+                    &set,
+                    cc.rule,
+                    ProblemKind::Malformed,
+                    "correlation rules refer to each other in a cycle".into(),
+                ));
+            }
+        }
+        let corrs: Vec<CCorr> = corrs
+            .into_iter()
+            .filter(|cc| corr_of_rule.contains_key(&cc.rule))
+            .collect();
+        let mut feeds: HashMap<RuleIndex, Vec<(usize, usize)>> = HashMap::new();
+        let mut reports_alone = vec![true; n];
+        let mut generate_on = vec![false; n];
+        for (ci, cc) in corrs.iter().enumerate() {
+            let generate = match &set.rules()[cc.rule].kind {
+                RuleKind::Correlation(k) => k.generate,
+                _ => false,
+            };
+            for (pos, inp) in cc.inputs.iter().enumerate() {
+                feeds.entry(inp.rule).or_default().push((ci, pos));
+                if generate {
+                    generate_on[inp.rule] = true;
+                } else if let Some(r) = reports_alone.get_mut(inp.rule) {
+                    *r = false;
+                }
+            }
+        }
+        for (i, g) in generate_on.iter().enumerate() {
+            if *g {
+                reports_alone[i] = true;
+            }
+        }
+        for (i, r) in set.rules().iter().enumerate() {
+            if !matches!(r.kind, RuleKind::Detection(_)) {
+                reports_alone[i] = matches!(r.kind, RuleKind::Correlation(_)) && reports_alone[i];
+            }
+        }
+        // dispatch index
+        let mut generic = Vec::new();
+        let mut by_kind: [Vec<u32>; 4] = Default::default();
+        let mut keyed: HashMap<(u8, u32), HashMap<Box<str>, Vec<u32>>> = HashMap::new();
+        for (i, cr) in rules.iter().enumerate() {
+            let Some(cr) = cr else { continue };
+            let idx = u32::try_from(i).unwrap_or(u32::MAX);
+            if cr.sources.is_empty() {
+                generic.push(idx);
+                continue;
+            }
+            for s in &cr.sources {
+                let kc = s.kind.map(kind_code).unwrap_or(ANY_KIND);
+                match s.conds.first() {
+                    None => {
+                        if kc == ANY_KIND {
+                            generic.push(idx);
+                        } else if let Some(v) = by_kind.get_mut(usize::from(kc)) {
+                            v.push(idx);
+                        }
+                    }
+                    Some((slot, vals)) => {
+                        let m = keyed.entry((kc, *slot)).or_default();
+                        for v in vals {
+                            m.entry(v.as_str().into()).or_default().push(idx);
+                        }
+                    }
+                }
+            }
+        }
+        let probes = keyed.keys().copied().collect();
+        let engine = Engine {
+            set,
+            slot_of: c.slot_of,
+            rules,
+            generic,
+            by_kind,
+            keyed,
+            probes,
+            reports_alone,
+            corrs,
+            feeds,
+        };
+        (engine, problems)
+    }
+
+    /// The rules (indexes are [`RuleIndex`]).
+    pub fn rule_set(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// Number of detection rules compiled for matching.
+    pub fn active_detections(&self) -> usize {
+        self.rules.iter().filter(|r| r.is_some()).count()
+    }
+
+    /// Number of correlations compiled.
+    pub fn active_correlations(&self) -> usize {
+        self.corrs.len()
+    }
+
+    /// Whether matches of this rule are reported on their own: false for
+    /// a rule referenced only by correlations without `generate: true`,
+    /// and for filters.
+    pub fn reports_alone(&self, rule: RuleIndex) -> bool {
+        self.reports_alone.get(rule).copied().unwrap_or(false)
+    }
+
+    /// Whether any correlation consumes matches of this rule.
+    pub fn feeds_correlation(&self, rule: RuleIndex) -> bool {
+        self.feeds.contains_key(&rule)
+    }
+
+    /// A fresh scratch for one thread.
+    pub fn scratch(&self) -> Scratch {
+        let n = self.slot_of.len();
+        Scratch {
+            gen: 0,
+            slot_gen: vec![0; n],
+            slot_field: vec![0; n],
+            lower_gen: vec![0; n],
+            lower: vec![String::new(); n],
+            all_gen: 0,
+            all_lower: Vec::new(),
+            rule_seen: vec![0; self.rules.len()],
+            cands: Vec::new(),
+            hits: Vec::new(),
+        }
+    }
+
+    /// Append every detection rule matching `event` to `out` (in rule
+    /// order). Filters are applied; correlations are not (see
+    /// [`crate::CorrelationEngine`]).
+    pub fn matches(&self, event: &Event, sc: &mut Scratch, out: &mut Vec<Match>) {
+        if sc.slot_gen.len() != self.slot_of.len() || sc.rule_seen.len() != self.rules.len() {
+            *sc = self.scratch();
+        }
+        if sc.gen == u32::MAX {
+            *sc = self.scratch();
+        }
+        sc.gen += 1;
+        let gen = sc.gen;
+        for (fi, (name, _)) in event.fields.iter().enumerate() {
+            if let Some(&s) = self.slot_of.get(&**name) {
+                let su = s as usize;
+                if sc.slot_gen.get(su) != Some(&gen) {
+                    if let (Some(g), Some(f)) = (sc.slot_gen.get_mut(su), sc.slot_field.get_mut(su))
+                    {
+                        *g = gen;
+                        *f = u32::try_from(fi).unwrap_or(u32::MAX);
+                    }
+                }
+            }
+        }
+        // candidates
+        let mut cands = std::mem::take(&mut sc.cands);
+        cands.clear();
+        let kc = kind_code(event.kind);
+        let push = |list: &[u32], sc: &mut Scratch, cands: &mut Vec<u32>| {
+            for &r in list {
+                if let Some(seen) = sc.rule_seen.get_mut(r as usize) {
+                    if *seen != gen {
+                        *seen = gen;
+                        cands.push(r);
+                    }
+                }
+            }
+        };
+        push(&self.generic, sc, &mut cands);
+        if let Some(v) = self.by_kind.get(usize::from(kc)) {
+            push(v, sc, &mut cands);
+        }
+        for &(k, slot) in &self.probes {
+            if k != ANY_KIND && k != kc {
+                continue;
+            }
+            let Some(fi) = self.present(sc, slot) else {
+                continue;
+            };
+            let Some((_, v)) = event.fields.get(fi) else {
+                continue;
+            };
+            let text = lower_of(sc, slot, v);
+            if let Some(list) = self.keyed.get(&(k, slot)).and_then(|m| m.get(text)) {
+                push(list, sc, &mut cands);
+            }
+        }
+        cands.sort_unstable();
+        for &r in &cands {
+            let Some(Some(cr)) = self.rules.get(r as usize) else {
+                continue;
+            };
+            if let Some((slot, ids)) = &cr.eid {
+                let v = self
+                    .present(sc, *slot)
+                    .and_then(|fi| event.fields.get(fi))
+                    .map(|(_, v)| v);
+                match v {
+                    None => continue,
+                    Some(Value::List(_)) => {}
+                    Some(v) => match value_number(v) {
+                        Some(n) if n.fract() == 0.0 && ids.binary_search(&(n as i64)).is_ok() => {}
+                        _ => continue,
+                    },
+                }
+            }
+            if !cr.sources.is_empty() && !cr.sources.iter().any(|s| self.source_ok(s, event, sc)) {
+                continue;
+            }
+            sc.hits.clear();
+            if !self.eval_cond(&cr.det, &cr.det.cond, event, sc, false) {
+                continue;
+            }
+            if cr
+                .filters
+                .iter()
+                .any(|f| self.eval_cond(f, &f.cond, event, sc, false))
+            {
+                continue;
+            }
+            // second pass to record the fields that matched
+            sc.hits.clear();
+            self.eval_cond(&cr.det, &cr.det.cond, event, sc, true);
+            let mut fields: Vec<Box<str>> = Vec::new();
+            for &fi in &sc.hits {
+                if let Some((name, _)) = event.fields.get(fi as usize) {
+                    if !fields.iter().any(|f| f == name) {
+                        fields.push(name.clone());
+                    }
+                }
+            }
+            out.push(Match {
+                rule: r as usize,
+                fields,
+            });
+        }
+        sc.cands = cands;
+    }
+
+    fn present(&self, sc: &Scratch, slot: u32) -> Option<usize> {
+        let s = slot as usize;
+        if sc.slot_gen.get(s) == Some(&sc.gen) {
+            sc.slot_field.get(s).map(|f| *f as usize)
+        } else {
+            None
+        }
+    }
+
+    fn first_present(&self, sc: &Scratch, slots: &[u32]) -> Option<(u32, usize)> {
+        slots
+            .iter()
+            .find_map(|&s| self.present(sc, s).map(|f| (s, f)))
+    }
+
+    fn source_ok(&self, s: &CSource, event: &Event, sc: &mut Scratch) -> bool {
+        if let Some(k) = s.kind {
+            if k != event.kind {
+                return false;
+            }
+        }
+        for (slot, vals) in &s.conds {
+            let Some(fi) = self.present(sc, *slot) else {
+                return false;
+            };
+            let Some((_, v)) = event.fields.get(fi) else {
+                return false;
+            };
+            let t = lower_of(sc, *slot, v);
+            if !vals.iter().any(|x| x == t) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn eval_cond(&self, det: &CDet, c: &Cond, ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
+        match c {
+            Cond::Search(i) => self.eval_search(det, *i, ev, sc, rec),
+            Cond::Not(inner) => !self.eval_cond(det, inner, ev, sc, false),
+            Cond::And(parts) => {
+                let mark = sc.hits.len();
+                let ok = parts.iter().all(|p| self.eval_cond(det, p, ev, sc, rec));
+                if !ok {
+                    sc.hits.truncate(mark);
+                }
+                ok
+            }
+            Cond::Or(parts) => parts.iter().any(|p| self.eval_cond(det, p, ev, sc, rec)),
+            Cond::AnyOf(ids) => {
+                if rec {
+                    // record every true search
+                    let mut any = false;
+                    for &i in ids {
+                        any |= self.eval_search(det, i, ev, sc, rec);
+                    }
+                    any
+                } else {
+                    ids.iter().any(|&i| self.eval_search(det, i, ev, sc, rec))
+                }
+            }
+            Cond::AllOf(ids) => {
+                let mark = sc.hits.len();
+                let ok = ids.iter().all(|&i| self.eval_search(det, i, ev, sc, rec));
+                if !ok {
+                    sc.hits.truncate(mark);
+                }
+                ok
+            }
+        }
+    }
+
+    fn eval_search(&self, det: &CDet, i: usize, ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
+        match det.searches.get(i) {
+            Some(CSearch::Keywords(preds)) => self.eval_keywords(preds, ev, sc, rec),
+            Some(CSearch::Maps(maps)) => maps.iter().any(|items| {
+                let mark = sc.hits.len();
+                let ok = items.iter().all(|it| self.eval_item(it, ev, sc, rec));
+                if !ok {
+                    sc.hits.truncate(mark);
+                }
+                ok
+            }),
+            None => false,
+        }
+    }
+
+    fn eval_keywords(&self, preds: &[Pred], ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
+        if sc.all_gen != sc.gen {
+            sc.all_gen = sc.gen;
+            sc.all_lower.clear();
+            let mut buf = String::new();
+            for (_, v) in &ev.fields {
+                let mut s = String::new();
+                match v {
+                    Value::List(items) => {
+                        for it in items {
+                            s.push_str(&lower(render(it, &mut buf)));
+                            s.push('\n');
+                        }
+                    }
+                    v => s.push_str(&lower(render(v, &mut buf))),
+                }
+                sc.all_lower.push(s);
+            }
+        }
+        for p in preds {
+            for (fi, (_, v)) in ev.fields.iter().enumerate() {
+                let hit = match p {
+                    Pred::Str(sp) if !sp.cased => sc.all_lower.get(fi).is_some_and(|t| sp.test(t)),
+                    Pred::Null => false,
+                    other => {
+                        let mut buf = String::new();
+                        test_plain(other, v, &mut buf)
+                    }
+                };
+                if hit {
+                    if rec {
+                        sc.hits.push(u32::try_from(fi).unwrap_or(u32::MAX));
+                    }
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn eval_item(&self, it: &CItem, ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
+        if it.keyword {
+            if let ItemTest::Values {
+                preds, all: true, ..
+            } = &it.test
+            {
+                return preds
+                    .iter()
+                    .all(|p| self.eval_keywords(std::slice::from_ref(p), ev, sc, rec));
+            }
+            if let ItemTest::Values { preds, .. } = &it.test {
+                return self.eval_keywords(preds, ev, sc, rec);
+            }
+            return false;
+        }
+        let found = self.first_present(sc, &it.slots);
+        let ok = match &it.test {
+            ItemTest::Exists(b) => found.is_some() == *b,
+            ItemTest::Values { preds, all, neq } => {
+                let res = match found {
+                    None => {
+                        let null = |p: &Pred| matches!(p, Pred::Null);
+                        if *all {
+                            preds.iter().all(null)
+                        } else {
+                            preds.iter().any(null)
+                        }
+                    }
+                    Some((slot, fi)) => match ev.fields.get(fi) {
+                        Some((_, v)) => {
+                            if *all {
+                                preds.iter().all(|p| pred_on(p, v, slot, sc))
+                            } else {
+                                preds.iter().any(|p| pred_on(p, v, slot, sc))
+                            }
+                        }
+                        None => false,
+                    },
+                };
+                if *neq {
+                    found.is_some() && !res
+                } else {
+                    res
+                }
+            }
+            ItemTest::FieldRef { mode, cased, .. } => {
+                let other = self.first_present(sc, &it.ref_slots);
+                match (found, other) {
+                    (Some((_, a)), Some((_, b))) => match (ev.fields.get(a), ev.fields.get(b)) {
+                        (Some((_, va)), Some((_, vb))) => {
+                            let (mut ba, mut bb) = (String::new(), String::new());
+                            let (ta, tb) = (render(va, &mut ba), render(vb, &mut bb));
+                            let (ta, tb) = if *cased {
+                                (ta.to_string(), tb.to_string())
+                            } else {
+                                (lower(ta), lower(tb))
+                            };
+                            match mode {
+                                RefMode::Equal => ta == tb,
+                                RefMode::Contains => ta.contains(&tb),
+                                RefMode::Prefix => ta.starts_with(&tb),
+                                RefMode::Suffix => ta.ends_with(&tb),
+                            }
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                }
+            }
+        };
+        if ok && rec {
+            if let Some((_, fi)) = found {
+                sc.hits.push(u32::try_from(fi).unwrap_or(u32::MAX));
+            }
+            if matches!(it.test, ItemTest::FieldRef { .. }) {
+                if let Some((_, fi)) = self.first_present(sc, &it.ref_slots) {
+                    sc.hits.push(u32::try_from(fi).unwrap_or(u32::MAX));
+                }
+            }
+        }
+        ok
+    }
+}
+
+/// Numbers one field must equal for the condition to hold (None: no such
+/// requirement could be proven). Only plain equality items count.
+fn required_numbers(det: &CDet, c: &Cond, slots: &[u32]) -> Option<Vec<i64>> {
+    let search = |i: usize| -> Option<Vec<i64>> {
+        let CSearch::Maps(maps) = det.searches.get(i)? else {
+            return None;
+        };
+        let mut all = Vec::new();
+        for m in maps {
+            let mut found = None;
+            for it in m {
+                if it.keyword || *it.slots != *slots {
+                    continue;
+                }
+                if let ItemTest::Values {
+                    preds,
+                    all: false,
+                    neq: false,
+                } = &it.test
+                {
+                    let mut nums = Vec::new();
+                    for p in preds {
+                        match p {
+                            Pred::Str(sp) => match &sp.kind {
+                                crate::pred::StrKind::Exact(t) => nums.push(t.parse::<i64>().ok()?),
+                                _ => return None,
+                            },
+                            _ => return None,
+                        }
+                    }
+                    found = Some(nums);
+                    break;
+                }
+            }
+            all.extend(found?);
+        }
+        Some(all)
+    };
+    let union = |parts: Vec<Option<Vec<i64>>>| -> Option<Vec<i64>> {
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend(p?);
+        }
+        Some(out)
+    };
+    let narrowest = |parts: Vec<Option<Vec<i64>>>| -> Option<Vec<i64>> {
+        parts.into_iter().flatten().min_by_key(Vec::len)
+    };
+    match c {
+        Cond::Search(i) => search(*i),
+        Cond::Not(_) => None,
+        Cond::And(parts) => narrowest(parts.iter().map(|p| required_numbers(det, p, slots)).collect()),
+        Cond::Or(parts) => union(parts.iter().map(|p| required_numbers(det, p, slots)).collect()),
+        Cond::AnyOf(ids) => union(ids.iter().map(|i| search(*i)).collect()),
+        Cond::AllOf(ids) => narrowest(ids.iter().map(|i| search(*i)).collect()),
+    }
+}
+
+fn describe(ls: &LogSource) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &ls.product {
+        parts.push(format!("product={p}"));
+    }
+    if let Some(c) = &ls.category {
+        parts.push(format!("category={c}"));
+    }
+    if let Some(s) = &ls.service {
+        parts.push(format!("service={s}"));
+    }
+    if parts.is_empty() {
+        "(empty)".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// The lowercased text of a slot's value, cached per event.
+fn lower_of<'s>(sc: &'s mut Scratch, slot: u32, v: &Value) -> &'s str {
+    let s = slot as usize;
+    let gen = sc.gen;
+    if sc.lower_gen.get(s) != Some(&gen) {
+        if let (Some(g), Some(buf)) = (sc.lower_gen.get_mut(s), sc.lower.get_mut(s)) {
+            *g = gen;
+            buf.clear();
+            let mut tmp = String::new();
+            let t = render(v, &mut tmp);
+            if t.is_ascii() {
+                buf.push_str(t);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.push_str(&t.to_lowercase());
+            }
+        }
+    }
+    sc.lower.get(s).map(String::as_str).unwrap_or("")
+}
+
+/// Test a predicate on a value without the per-slot cache.
+fn test_plain(p: &Pred, v: &Value, buf: &mut String) -> bool {
+    match v {
+        Value::List(items) => items.iter().any(|it| test_plain(p, it, &mut String::new())),
+        _ => match p {
+            Pred::Null => v.is_null() || matches!(v, Value::Str(s) if s.is_empty()),
+            Pred::Str(sp) => {
+                let t = render(v, buf);
+                if sp.cased {
+                    sp.test(t)
+                } else {
+                    sp.test(&lower(t))
+                }
+            }
+            Pred::Re(re) => re.is_match(render(v, buf)),
+            Pred::Cidr(c) => c.contains_text(render(v, buf)),
+            Pred::Num(op, n) => value_number(v).is_some_and(|x| op.test(x, *n)),
+        },
+    }
+}
+
+fn pred_on(p: &Pred, v: &Value, slot: u32, sc: &mut Scratch) -> bool {
+    match (p, v) {
+        (Pred::Str(sp), Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_))
+            if !sp.cased =>
+        {
+            sp.test(lower_of(sc, slot, v))
+        }
+        _ => test_plain(p, v, &mut String::new()),
+    }
+}

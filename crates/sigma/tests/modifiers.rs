@@ -1,0 +1,352 @@
+//! Every modifier, with the Sigma specification's examples where it has them.
+
+use portcullis_events::{Event, LogKind, Origin, Value};
+use portcullis_sigma::{Engine, IdentityMapping, LoadOptions, ProblemKind, RuleSet};
+use std::path::Path;
+use std::sync::Arc;
+
+fn ev(fields: &[(&str, Value)]) -> Event {
+    Event {
+        origin: Origin {
+            file: Arc::from("t"),
+            record_id: None,
+            line: None,
+        },
+        time: Some(0),
+        kind: LogKind::Windows,
+        fields: fields
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect(),
+    }
+}
+
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
+}
+
+fn rule(detection: &str) -> String {
+    format!("title: t\nid: r1\nlogsource:\n    product: windows\ndetection:\n{detection}\n")
+}
+
+fn engine_for(detection: &str) -> Engine {
+    let (set, problems) = RuleSet::from_str(&rule(detection), Path::new("t.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(set.len(), 1);
+    Engine::compile(set, &IdentityMapping).0
+}
+
+fn fires(detection: &str, fields: &[(&str, Value)]) -> bool {
+    let e = engine_for(detection);
+    let mut sc = e.scratch();
+    let mut out = Vec::new();
+    e.matches(&ev(fields), &mut sc, &mut out);
+    !out.is_empty()
+}
+
+fn problem(detection: &str) -> ProblemKind {
+    let (set, problems) = RuleSet::from_str(&rule(detection), Path::new("t.yml"));
+    assert!(set.is_empty());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    problems[0].kind
+}
+
+#[test]
+fn plain_equality_is_case_insensitive_and_typed_loosely() {
+    let d = "    sel:\n        Image: 'C:\\Windows\\cmd.exe'\n    condition: sel";
+    assert!(fires(d, &[("Image", s("c:\\windows\\CMD.EXE"))]));
+    assert!(!fires(d, &[("Image", s("c:\\windows\\cmd.exe2"))]));
+    assert!(!fires(d, &[("Other", s("c:\\windows\\cmd.exe"))]));
+    // YAML int vs event int and numeric text
+    let d = "    sel:\n        EventID: 4625\n    condition: sel";
+    assert!(fires(d, &[("EventID", Value::Int(4625))]));
+    assert!(fires(d, &[("EventID", s("4625"))]));
+    assert!(!fires(d, &[("EventID", Value::Int(4624))]));
+    // bool
+    let d = "    sel:\n        isCompliant: 'false'\n    condition: sel";
+    assert!(fires(d, &[("isCompliant", Value::Bool(false))]));
+    // list values inside the event
+    let d = "    sel:\n        Tags: b\n    condition: sel";
+    assert!(fires(d, &[("Tags", Value::List(vec![s("a"), s("B")]))]));
+}
+
+#[test]
+fn lists_or_maps_and_cased() {
+    let d =
+        "    sel:\n        A:\n            - x\n            - y\n        B: z\n    condition: sel";
+    assert!(fires(d, &[("A", s("y")), ("B", s("Z"))]));
+    assert!(!fires(d, &[("A", s("y"))]));
+    let d = "    sel:\n        A|cased: Foo\n    condition: sel";
+    assert!(fires(d, &[("A", s("Foo"))]));
+    assert!(!fires(d, &[("A", s("foo"))]));
+    // list of maps = OR
+    let d = "    sel:\n        - A: x\n        - B: y\n    condition: sel";
+    assert!(fires(d, &[("B", s("y"))]));
+}
+
+#[test]
+fn contains_startswith_endswith_all() {
+    let d = "    sel:\n        CommandLine|contains|all:\n            - ' -enc '\n            - 'hidden'\n    condition: sel";
+    assert!(fires(
+        d,
+        &[("CommandLine", s("powershell -w HIDDEN -enc AAAA"))]
+    ));
+    assert!(!fires(d, &[("CommandLine", s("powershell -enc AAAA"))]));
+    let d = "    sel:\n        Image|endswith: '\\cmd.exe'\n    condition: sel";
+    assert!(fires(d, &[("Image", s("C:\\x\\CMD.exe"))]));
+    assert!(!fires(d, &[("Image", s("C:\\x\\cmd.exe.bak"))]));
+    let d = "    sel:\n        Image|startswith: 'C:\\Users\\'\n    condition: sel";
+    assert!(fires(d, &[("Image", s("c:\\users\\bob\\a.exe"))]));
+    assert!(!fires(d, &[("Image", s("D:\\users\\bob\\a.exe"))]));
+}
+
+#[test]
+fn wildcards_and_escapes() {
+    let d = "    sel:\n        A: 'a*c?e'\n    condition: sel";
+    assert!(fires(d, &[("A", s("abbbcde"))]));
+    assert!(!fires(d, &[("A", s("abbbce"))]));
+    let d = "    sel:\n        A: 'lit\\*eral'\n    condition: sel";
+    assert!(fires(d, &[("A", s("lit*eral"))]));
+    assert!(!fires(d, &[("A", s("litXeral"))]));
+    let d = "    sel:\n        A|contains: '\\\\*'\n    condition: sel";
+    assert!(
+        fires(d, &[("A", s("x\\y"))]),
+        "escaped backslash then wildcard"
+    );
+}
+
+#[test]
+fn base64_and_base64offset() {
+    // spec example: base64offset|contains of '/bin/bash'
+    let d = "    sel:\n        CommandLine|base64offset|contains: '/bin/bash'\n    condition: sel";
+    for enc in [
+        "echo L2Jpbi9iYXNo | base64 -d",
+        "xx9iaW4vYmFzaAyy",
+        "qvYmluL2Jhc2g=",
+    ] {
+        assert!(fires(d, &[("CommandLine", s(enc))]), "{enc}");
+    }
+    assert!(!fires(d, &[("CommandLine", s("L2Jpbi9zaA=="))]));
+    let d = "    sel:\n        A|base64: 'sigma rules!'\n    condition: sel";
+    assert!(fires(d, &[("A", s("c2lnbWEgcnVsZXMh"))]));
+    // base64 is case-sensitive in meaning but matching stays case-insensitive by default;
+    // with cased it is exact
+    let d = "    sel:\n        A|base64|cased: 'sigma rules!'\n    condition: sel";
+    assert!(!fires(d, &[("A", s("C2LNBWEGCNVSZXMH"))]));
+}
+
+#[test]
+fn utf16_variants_and_wide() {
+    // spec: utf16le|base64offset|contains of 'ping'
+    let d = "    sel:\n        A|wide|base64offset|contains: 'ping'\n    condition: sel";
+    assert!(fires(d, &[("A", s("powershell -enc cABpAG4AZwA="))]));
+    let d = "    sel:\n        A|utf16le|base64: 'ab'\n    condition: sel";
+    assert!(fires(d, &[("A", s("YQBiAA=="))]));
+    let d = "    sel:\n        A|utf16be|base64: 'ab'\n    condition: sel";
+    assert!(fires(d, &[("A", s("AGEAYg=="))]));
+    let d = "    sel:\n        A|utf16|base64: 'ab'\n    condition: sel";
+    assert!(fires(d, &[("A", s("//5hAGIA"))]));
+}
+
+#[test]
+fn windash() {
+    let d = "    sel:\n        CommandLine|windash|contains: ' -urlcache '\n    condition: sel";
+    for c in [
+        " -urlcache ",
+        " /urlcache ",
+        " \u{2013}urlcache ",
+        " \u{2014}urlcache ",
+        " \u{2015}urlcache ",
+    ] {
+        assert!(
+            fires(d, &[("CommandLine", s(&format!("certutil{c}x")))]),
+            "{c}"
+        );
+    }
+    assert!(!fires(d, &[("CommandLine", s("certutil +urlcache x"))]));
+}
+
+#[test]
+fn regex_with_flags() {
+    let d = "    sel:\n        A|re: '^ab+c$'\n    condition: sel";
+    assert!(fires(d, &[("A", s("abbc"))]));
+    assert!(
+        !fires(d, &[("A", s("ABBC"))]),
+        "re is case-sensitive by default"
+    );
+    let d = "    sel:\n        A|re|i: '^ab+c$'\n    condition: sel";
+    assert!(fires(d, &[("A", s("ABBC"))]));
+    let d = "    sel:\n        A|re|m: '^second$'\n    condition: sel";
+    assert!(fires(d, &[("A", s("first\nsecond"))]));
+    let d = "    sel:\n        A|re|s: 'a.b'\n    condition: sel";
+    assert!(fires(d, &[("A", s("a\nb"))]));
+    assert_eq!(
+        problem("    sel:\n        A|re: '(unclosed'\n    condition: sel"),
+        ProblemKind::BadRegex
+    );
+}
+
+#[test]
+fn cidr_v4_v6() {
+    let d = "    sel:\n        IpAddress|cidr:\n            - '10.0.0.0/8'\n            - 'fd00::/8'\n    condition: sel";
+    assert!(fires(d, &[("IpAddress", s("10.20.30.40"))]));
+    assert!(fires(d, &[("IpAddress", s("fd12::1"))]));
+    assert!(fires(d, &[("IpAddress", s("::ffff:10.1.1.1"))]));
+    assert!(!fires(d, &[("IpAddress", s("192.168.1.1"))]));
+    assert!(!fires(d, &[("IpAddress", s("-"))]));
+    assert_eq!(
+        problem("    sel:\n        A|cidr: '10.0.0.0/40'\n    condition: sel"),
+        ProblemKind::Malformed
+    );
+}
+
+#[test]
+fn exists_and_null() {
+    let d = "    sel:\n        A|exists: true\n    condition: sel";
+    assert!(fires(d, &[("A", s(""))]));
+    assert!(!fires(d, &[("B", s("x"))]));
+    let d = "    sel:\n        A|exists: false\n    condition: sel";
+    assert!(fires(d, &[("B", s("x"))]));
+    let d = "    sel:\n        A: null\n    condition: sel";
+    assert!(fires(d, &[("B", s("x"))]));
+    assert!(fires(d, &[("A", Value::Null)]));
+    assert!(fires(d, &[("A", s(""))]));
+    assert!(!fires(d, &[("A", s("x"))]));
+}
+
+#[test]
+fn fieldref() {
+    let d = "    sel:\n        SubjectUserName|fieldref: TargetUserName\n    condition: sel";
+    assert!(fires(
+        d,
+        &[("SubjectUserName", s("Bob")), ("TargetUserName", s("bob"))]
+    ));
+    assert!(!fires(
+        d,
+        &[
+            ("SubjectUserName", s("Bob")),
+            ("TargetUserName", s("alice"))
+        ]
+    ));
+    assert!(!fires(d, &[("SubjectUserName", s("Bob"))]));
+    let d = "    sel:\n        A|fieldref|startswith: B\n    condition: sel";
+    assert!(fires(d, &[("A", s("prefix-rest")), ("B", s("prefix"))]));
+}
+
+#[test]
+fn numeric_comparisons() {
+    let d = "    sel:\n        A|gt: -5\n    condition: sel";
+    assert!(fires(d, &[("A", Value::Int(-4))]));
+    assert!(!fires(d, &[("A", Value::Int(-5))]));
+    let d = "    sel:\n        A|gte: 1.5\n    condition: sel";
+    assert!(fires(d, &[("A", s("1.5"))]));
+    assert!(fires(d, &[("A", Value::Float(2.25))]));
+    assert!(!fires(d, &[("A", s("abc"))]));
+    let d = "    sel:\n        A|lt: '100'\n    condition: sel";
+    assert!(fires(d, &[("A", s("0x10"))]));
+    let d = "    sel:\n        A|lte: 3\n    condition: sel";
+    assert!(fires(d, &[("A", Value::Int(3))]));
+    assert!(!fires(d, &[("A", Value::Int(4))]));
+    assert_eq!(
+        problem("    sel:\n        A|lt: abc\n    condition: sel"),
+        ProblemKind::Malformed
+    );
+}
+
+#[test]
+fn neq() {
+    let d = "    sel:\n        A|neq:\n            - x\n            - y\n    condition: sel";
+    assert!(fires(d, &[("A", s("z"))]));
+    assert!(!fires(d, &[("A", s("X"))]));
+    assert!(!fires(d, &[("B", s("z"))]), "absent field is not `neq`");
+}
+
+#[test]
+fn expand_placeholders() {
+    let text = rule("    sel:\n        User|expand: '%admins%'\n    condition: sel");
+    let (set, problems) = RuleSet::from_str(&text, Path::new("t.yml"));
+    assert!(set.is_empty());
+    assert_eq!(problems[0].kind, ProblemKind::UnresolvedPlaceholder);
+    let mut opts = LoadOptions::default();
+    opts.placeholders
+        .insert("admins".into(), vec!["root".into(), "adm_*".into()]);
+    let (set, problems) = RuleSet::from_str_with(&text, Path::new("t.yml"), &opts);
+    assert!(problems.is_empty());
+    let (e, _) = Engine::compile(set, &IdentityMapping);
+    let mut sc = e.scratch();
+    let mut out = Vec::new();
+    e.matches(&ev(&[("User", s("adm_bob"))]), &mut sc, &mut out);
+    assert_eq!(out.len(), 1);
+    out.clear();
+    e.matches(&ev(&[("User", s("bob"))]), &mut sc, &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn keywords_and_keyword_all() {
+    let d = "    keywords:\n        - 'mimikatz'\n        - 'sekurlsa'\n    condition: keywords";
+    assert!(fires(
+        d,
+        &[("A", s("x")), ("CommandLine", s("run Mimikatz.exe"))]
+    ));
+    assert!(!fires(d, &[("A", s("x"))]));
+    let d = "    keywords:\n        '|all':\n            - 'foo'\n            - 'bar'\n    condition: keywords";
+    assert!(fires(d, &[("A", s("foo")), ("B", s("xbarx"))]));
+    assert!(!fires(d, &[("A", s("foo"))]));
+}
+
+#[test]
+fn conditions() {
+    let d = "    sel_a:\n        A: 1\n    sel_b:\n        B: 2\n    filter:\n        C: 3\n    condition: (1 of sel_*) and not filter";
+    assert!(fires(d, &[("B", Value::Int(2))]));
+    assert!(!fires(d, &[("B", Value::Int(2)), ("C", Value::Int(3))]));
+    let d = "    sel_a:\n        A: 1\n    sel_b:\n        B: 2\n    condition: all of sel_*";
+    assert!(!fires(d, &[("B", Value::Int(2))]));
+    assert!(fires(d, &[("A", Value::Int(1)), ("B", Value::Int(2))]));
+    let d = "    sel_a:\n        A: 1\n    sel_b:\n        B: 2\n    condition: 1 of them";
+    assert!(fires(d, &[("A", Value::Int(1))]));
+    let d = "    sel_a:\n        A: 1\n    sel_b:\n        B: 2\n    condition: all of them";
+    assert!(!fires(d, &[("A", Value::Int(1))]));
+}
+
+#[test]
+fn matched_fields_are_reported() {
+    let e = engine_for("    sel:\n        A|contains: x\n        B: y\n    other:\n        C: z\n    condition: sel or other");
+    let mut sc = e.scratch();
+    let mut out = Vec::new();
+    e.matches(
+        &ev(&[("A", s("axa")), ("B", s("y")), ("D", s("z"))]),
+        &mut sc,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].fields, vec![Box::<str>::from("A"), Box::from("B")]);
+}
+
+#[test]
+fn unsupported_and_unknown_are_problems() {
+    assert_eq!(
+        problem("    sel:\n        A|foo: x\n    condition: sel"),
+        ProblemKind::UnknownModifier
+    );
+    assert_eq!(
+        problem("    sel:\n        A: x\n    condition: sel | count() by B > 3"),
+        ProblemKind::Unsupported
+    );
+    assert_eq!(
+        problem("    sel:\n        A: x\n    b:\n        B: y\n    condition: sel near b"),
+        ProblemKind::Unsupported
+    );
+    assert_eq!(
+        problem("    sel:\n        A|minute: 5\n    condition: sel"),
+        ProblemKind::Unsupported
+    );
+    assert_eq!(
+        problem("    sel:\n        A|contains|startswith: x\n    condition: sel"),
+        ProblemKind::Malformed
+    );
+    assert_eq!(
+        problem("    sel:\n        A: x\n    condition: nothere"),
+        ProblemKind::Malformed
+    );
+}
