@@ -76,7 +76,7 @@ def planted(i):
     """Secrets assembled here so this script itself holds none whole."""
     return [
         ("config/aws.env", ("AWS_ACCESS_KEY_ID=" + "AKIA" + "Q3ZX7RM2WL8TPK4N" + "\n").encode(), "aws-access-key-id"),
-        ("deploy/gh.sh", ("export GH=" + "ghp" + "_Lq7Zx2Nv8Kc4Rt1Wm9Bp3Yd6Hs5Fg0Je2Ua" + "\n").encode(), "github-token"),
+        ("deploy/gh.sh", ("export GH=" + "ghp" + "_Lq7Zx2Nv8Kc4Rt1Wm9Bp3Yd6Hs5Fg0Je2UaQ" + "\n").encode(), "github-token"),
         ("keys/deploy.pem", ("-----BEGIN " + "RSA PRIVATE KEY-----\n" + "\n".join(
             "".join(random.Random(i * 7 + j).choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") for _ in range(64))
             for j in range(12)) + "\n-----END RSA PRIVATE KEY-----\n").encode(), "private-key"),

@@ -19,7 +19,12 @@ fn main() {
         let diags = read_path(p, fmt, &ReadOptions::default(), &mut |e| {
             n += 1;
             if !count_only {
-                println!("{:?} {:?} {:?}", e.origin.record_id.or(e.origin.line), e.time, e.fields);
+                println!(
+                    "{:?} {:?} {:?}",
+                    e.origin.record_id.or(e.origin.line),
+                    e.time,
+                    e.fields
+                );
             }
         });
         for d in diags {

@@ -9,14 +9,24 @@ fn main() {
     let dir = args.next().expect("usage: evtx_throughput DIR [--floor]");
     let floor = args.next().as_deref() == Some("--floor");
     let (files, _) = walk(std::path::Path::new(&dir));
-    let files: Vec<_> = files.into_iter().filter(|(_, f)| *f == Format::Evtx).collect();
-    let bytes: u64 = files.iter().filter_map(|(p, _)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|(_, f)| *f == Format::Evtx)
+        .collect();
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
     let start = Instant::now();
     let (mut events, mut diags, mut fields) = (0u64, 0usize, 0u64);
     for (p, _) in &files {
         if floor {
-            let Ok(parser) = evtx::EvtxParser::from_path(p) else { continue };
-            let mut parser = parser.with_configuration(evtx::ParserSettings::new().num_threads(1).indent(false));
+            let Ok(parser) = evtx::EvtxParser::from_path(p) else {
+                continue;
+            };
+            let mut parser =
+                parser.with_configuration(evtx::ParserSettings::new().num_threads(1).indent(false));
             for r in parser.records_bytes() {
                 if let Ok(r) = r {
                     events += 1;

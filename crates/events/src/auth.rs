@@ -21,7 +21,8 @@ fn is_addr(s: &str) -> bool {
         return true;
     }
     // Host names, and odd addresses such as `192.030.0.6`.
-    s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'%'))
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'%'))
         && s.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
@@ -29,7 +30,10 @@ fn is_addr(s: &str) -> bool {
 fn addr_port(s: &str) -> Option<(&str, Option<u16>, &str)> {
     let end = s.find([' ', ',', ';']).unwrap_or(s.len());
     let addr = s[..end].trim_end_matches(':');
-    let addr = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
+    let addr = addr
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(addr);
     if !is_addr(addr) {
         return None;
     }
@@ -84,7 +88,10 @@ fn outcome(f: &mut Fields, action: &str, ok: Option<bool>) {
 }
 
 fn user_part(f: &mut Fields, u: &str) {
-    let (invalid, u) = match u.strip_prefix("invalid user ").or_else(|| u.strip_prefix("illegal user ")) {
+    let (invalid, u) = match u
+        .strip_prefix("invalid user ")
+        .or_else(|| u.strip_prefix("illegal user "))
+    {
         Some(rest) => (true, rest),
         None => (false, u),
     };
@@ -113,15 +120,15 @@ fn pam_kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 /// `rhost=` before it.
 fn pam_rhost_user(kv: &str) -> (Option<&str>, Option<&str>) {
     let b = kv.as_bytes();
-    let Some(r0) = memchr::memmem::find(b, b" rhost=").or_else(|| kv.starts_with("rhost=").then_some(0)) else {
+    let Some(r0) =
+        memchr::memmem::find(b, b" rhost=").or_else(|| kv.starts_with("rhost=").then_some(0))
+    else {
         return (None, pam_kv(kv, "user"));
     };
     let u = memchr::memmem::find(&b[r0..], b" user=").map(|i| i + r0);
     let region = &kv[..u.unwrap_or(kv.len())];
     let rhost = pam_kv(region, "rhost");
-    let user = u
-        .map(|u| kv[u + 6..].trim())
-        .filter(|v| !v.is_empty());
+    let user = u.map(|u| kv[u + 6..].trim()).filter(|v| !v.is_empty());
     (rhost, user)
 }
 
@@ -183,7 +190,10 @@ fn pam_failure_for(r: &str) -> Option<&str> {
         "authentication error for ",
         "user not known to the underlying authentication module for ",
     ] {
-        if r.len() >= pre.len() && r.is_char_boundary(pre.len()) && r[..pre.len()].eq_ignore_ascii_case(pre) {
+        if r.len() >= pre.len()
+            && r.is_char_boundary(pre.len())
+            && r[..pre.len()].eq_ignore_ascii_case(pre)
+        {
             return Some(&r[pre.len()..]);
         }
     }
@@ -196,9 +206,14 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         .or_else(|| msg.strip_prefix("fatal: "))
         .unwrap_or(msg);
     let m = m.strip_suffix(" [preauth]").unwrap_or(m);
-    if let Some(r) = m.strip_prefix("Failed ").or_else(|| m.strip_prefix("Accepted ")) {
+    if let Some(r) = m
+        .strip_prefix("Failed ")
+        .or_else(|| m.strip_prefix("Accepted "))
+    {
         let ok = m.starts_with('A');
-        let Some(sp) = r.find(" for ") else { return false };
+        let Some(sp) = r.find(" for ") else {
+            return false;
+        };
         let method = &r[..sp];
         let r = &r[sp + 5..];
         put(f, "method", method);
@@ -212,7 +227,10 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         outcome(f, if ok { "ssh_accepted" } else { "ssh_failed" }, Some(ok));
         return true;
     }
-    if let Some(r) = m.strip_prefix("Invalid user ").or_else(|| m.strip_prefix("Illegal user ")) {
+    if let Some(r) = m
+        .strip_prefix("Invalid user ")
+        .or_else(|| m.strip_prefix("Illegal user "))
+    {
         let r = format!(" {r}");
         match last_from(&r) {
             Some((u, a, p)) => {
@@ -255,7 +273,10 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         outcome(f, "ssh_max_attempts", Some(false));
         return true;
     }
-    if let Some(r) = m.strip_prefix("Disconnecting authenticating user ").or_else(|| m.strip_prefix("Disconnecting invalid user ")) {
+    if let Some(r) = m
+        .strip_prefix("Disconnecting authenticating user ")
+        .or_else(|| m.strip_prefix("Disconnecting invalid user "))
+    {
         // `<u> <addr> port <n>: Too many authentication failures`
         if let Some(i) = r.rfind(" port ") {
             let before = &r[..i];
@@ -272,7 +293,11 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         outcome(f, "ssh_max_attempts", Some(false));
         return true;
     }
-    for pre in ["Connection closed by ", "Disconnected from ", "Connection reset by "] {
+    for pre in [
+        "Connection closed by ",
+        "Disconnected from ",
+        "Connection reset by ",
+    ] {
         if let Some(r) = m.strip_prefix(pre) {
             let (qual, r) = if let Some(x) = r.strip_prefix("authenticating user ") {
                 (Some(false), x)
@@ -283,7 +308,9 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
             } else {
                 (None, r)
             };
-            let has_user = r.len() != r.trim_start_matches("").len() || qual.is_some() || m[pre.len()..].starts_with("user ");
+            let has_user = r.len() != r.trim_start_matches("").len()
+                || qual.is_some()
+                || m[pre.len()..].starts_with("user ");
             if has_user {
                 // `<u> <addr> port <n>`: the address is the token before the last " port ".
                 let (before, tail) = match r.rfind(" port ") {
@@ -352,7 +379,10 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
     for (pre, action) in [
         ("banner exchange: Connection from ", "ssh_scan"),
         ("ssh_dispatch_run_fatal: Connection from ", "ssh_scan"),
-        ("Timeout before authentication for connection from ", "ssh_timeout"),
+        (
+            "Timeout before authentication for connection from ",
+            "ssh_timeout",
+        ),
         ("Timeout before authentication for ", "ssh_timeout"),
         ("Connection from ", "ssh_connection"),
     ] {
@@ -395,7 +425,10 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
     if let Some(r) = m.strip_prefix("PAM ") {
         // `PAM 2 more authentication failures; logname= ... rhost=h user=u`
         if let Some((n, rest)) = r.split_once(' ') {
-            if let (Ok(n), true) = (n.parse::<i64>(), rest.starts_with("more authentication failure")) {
+            if let (Ok(n), true) = (
+                n.parse::<i64>(),
+                rest.starts_with("more authentication failure"),
+            ) {
                 f.push(("count".into(), Value::Int(n)));
                 let (rhost, user) = pam_rhost_user(rest);
                 if let Some(u) = user {
@@ -434,7 +467,11 @@ fn sudo(f: &mut Fields, msg: &str) -> bool {
             put(f, "command", v);
         } else if let Some(v) = part.strip_prefix("TTY=") {
             put(f, "tty", v);
-        } else if part.contains("incorrect password attempt") || part.contains("NOT in sudoers") || part.contains("not allowed to") || part.contains("authentication failure") {
+        } else if part.contains("incorrect password attempt")
+            || part.contains("NOT in sudoers")
+            || part.contains("not allowed to")
+            || part.contains("authentication failure")
+        {
             failed = true;
         }
     }
@@ -514,7 +551,10 @@ fn login(f: &mut Fields, msg: &str) -> bool {
 /// service) and append the contract fields. Fuzz-friendly entry point.
 pub fn parse_auth_message(service: &str, msg: &str, fields: &mut Vec<(Box<str>, Value)>) {
     // Solaris inserts `[ID 800047 auth.info] ` before the message.
-    let msg = match msg.strip_prefix("[ID ").and_then(|r| r.find("] ").map(|i| &r[i + 2..])) {
+    let msg = match msg
+        .strip_prefix("[ID ")
+        .and_then(|r| r.find("] ").map(|i| &r[i + 2..]))
+    {
         Some(rest) => rest,
         None => msg,
     };
@@ -559,7 +599,10 @@ mod tests {
 
     #[test]
     fn ipv6_and_methods() {
-        let f = parse("sshd", "Accepted publickey for bob from 2001:db8::1 port 22 ssh2: RSA SHA256:abc");
+        let f = parse(
+            "sshd",
+            "Accepted publickey for bob from 2001:db8::1 port 22 ssh2: RSA SHA256:abc",
+        );
         assert_eq!(get(&f, "src_ip"), s("2001:db8::1"));
         assert_eq!(get(&f, "method"), s("publickey"));
         assert_eq!(get(&f, "action"), s("ssh_accepted"));
@@ -578,7 +621,10 @@ mod tests {
 
     #[test]
     fn sudo_and_su() {
-        let f = parse("sudo", "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls -l");
+        let f = parse(
+            "sudo",
+            "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls -l",
+        );
         assert_eq!(get(&f, "user"), s("alice"));
         assert_eq!(get(&f, "target_user"), s("root"));
         assert_eq!(get(&f, "command"), s("/bin/ls -l"));
@@ -588,14 +634,20 @@ mod tests {
         let f = parse("su", "FAILED su for root by alice");
         assert_eq!(get(&f, "outcome"), s("failure"));
         assert_eq!(get(&f, "user"), s("alice"));
-        let f = parse("login", "FAILED LOGIN (1) on '/dev/tty1' FOR 'root', Authentication failure");
+        let f = parse(
+            "login",
+            "FAILED LOGIN (1) on '/dev/tty1' FOR 'root', Authentication failure",
+        );
         assert_eq!(get(&f, "user"), s("root"));
         assert_eq!(get(&f, "action"), s("login"));
     }
 
     #[test]
     fn disconnects() {
-        let f = parse("sshd", "Connection closed by authenticating user root 1.2.3.4 port 2222 [preauth]");
+        let f = parse(
+            "sshd",
+            "Connection closed by authenticating user root 1.2.3.4 port 2222 [preauth]",
+        );
         assert_eq!(get(&f, "user"), s("root"));
         assert_eq!(get(&f, "src_ip"), s("1.2.3.4"));
         assert_eq!(get(&f, "outcome"), s("failure"));

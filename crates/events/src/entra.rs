@@ -55,7 +55,11 @@ fn graph_props(p: &Map<String, J>, fields: &mut Vec<(Box<str>, Value)>) {
         match (k.as_str(), v) {
             ("status", J::Object(s)) => {
                 if let Some(code) = s.get("errorCode") {
-                    set(fields, "ResultType", Value::Str(scalar(code).to_text().into()));
+                    set(
+                        fields,
+                        "ResultType",
+                        Value::Str(scalar(code).to_text().into()),
+                    );
                 }
                 if let Some(r) = s.get("failureReason") {
                     set(fields, "ResultDescription", scalar(r));
@@ -76,15 +80,30 @@ fn graph_props(p: &Map<String, J>, fields: &mut Vec<(Box<str>, Value)>) {
 
 /// One sign-in event from a JSON object in any of the three shapes.
 pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Result<Event, String> {
-    let o = v.as_object().ok_or("a sign-in record must be a JSON object")?;
+    let o = v
+        .as_object()
+        .ok_or("a sign-in record must be a JSON object")?;
     let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(48);
     let time_text;
     if let Some(J::Object(props)) = o.get("properties") {
         // Azure Monitor diagnostic export.
         graph_props(props, &mut fields);
-        for (src, dst) in [("resultType", "ResultType"), ("resultDescription", "ResultDescription"), ("resultSignature", "ResultSignature"), ("operationName", "OperationName"), ("category", "Category"), ("tenantId", "TenantId"), ("identity", "Identity"), ("correlationId", "CorrelationId")] {
+        for (src, dst) in [
+            ("resultType", "ResultType"),
+            ("resultDescription", "ResultDescription"),
+            ("resultSignature", "ResultSignature"),
+            ("operationName", "OperationName"),
+            ("category", "Category"),
+            ("tenantId", "TenantId"),
+            ("identity", "Identity"),
+            ("correlationId", "CorrelationId"),
+        ] {
             if let Some(x) = o.get(src) {
-                let val = if dst == "ResultType" { Value::Str(scalar(x).to_text().into()) } else { scalar(x) };
+                let val = if dst == "ResultType" {
+                    Value::Str(scalar(x).to_text().into())
+                } else {
+                    scalar(x)
+                };
                 set(&mut fields, dst, val);
             }
         }
@@ -98,11 +117,17 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
                 set(&mut fields, "Location", scalar(l));
             }
         }
-        time_text = o.get("time").or_else(|| props.get("createdDateTime")).and_then(J::as_str);
+        time_text = o
+            .get("time")
+            .or_else(|| props.get("createdDateTime"))
+            .and_then(J::as_str);
         if let Some(t) = time_text {
             set(&mut fields, "TimeGenerated", Value::Str(t.into()));
         }
-    } else if o.contains_key("userPrincipalName") || o.contains_key("createdDateTime") || o.get("status").is_some_and(J::is_object) {
+    } else if o.contains_key("userPrincipalName")
+        || o.contains_key("createdDateTime")
+        || o.get("status").is_some_and(J::is_object)
+    {
         // Graph signIn.
         graph_props(o, &mut fields);
         time_text = o.get("createdDateTime").and_then(J::as_str);
@@ -119,18 +144,29 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
                     }
                     _ => fields.push((k.as_str().into(), scalar(x))),
                 },
-                J::Number(_) if k == "ResultType" => fields.push((k.as_str().into(), Value::Str(scalar(x).to_text().into()))),
+                J::Number(_) if k == "ResultType" => {
+                    fields.push((k.as_str().into(), Value::Str(scalar(x).to_text().into())))
+                }
                 _ => fields.push((k.as_str().into(), scalar(x))),
             }
         }
-        time_text = o.get("TimeGenerated").or_else(|| o.get("CreatedDateTime")).and_then(J::as_str);
+        time_text = o
+            .get("TimeGenerated")
+            .or_else(|| o.get("CreatedDateTime"))
+            .and_then(J::as_str);
     }
     if !has(&fields, "ResultType") && !has(&fields, "UserPrincipalName") {
-        return Err("not an Entra ID sign-in record: no ResultType/status or user principal name".into());
+        return Err(
+            "not an Entra ID sign-in record: no ResultType/status or user principal name".into(),
+        );
     }
     let time = time_text.and_then(crate::time::parse_rfc3339);
     Ok(Event {
-        origin: Origin { file: Arc::clone(file), record_id: None, line },
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id: None,
+            line,
+        },
         time,
         kind: LogKind::EntraSignIn,
         fields,

@@ -264,7 +264,9 @@ pub fn flatten_evtx_xml(
                         .map(|p| p + j + 1)
                         .ok_or("unterminated attribute value")?;
                     let raw = &xml[j + 1..vend];
-                    attribute(&section, depth, name, key, raw, &mut frame, fields, &mut info);
+                    attribute(
+                        &section, depth, name, key, raw, &mut frame, fields, &mut info,
+                    );
                     i = vend + 1;
                 }
             }
@@ -419,7 +421,10 @@ pub(crate) fn read_evtx<R: Read + Seek>(
 ) {
     let size = source.seek(std::io::SeekFrom::End(0)).ok();
     if source.seek(std::io::SeekFrom::Start(0)).is_err() {
-        diags.error(None, "cannot seek in the file; check it is a regular file".into());
+        diags.error(
+            None,
+            "cannot seek in the file; check it is a regular file".into(),
+        );
         return;
     }
     let parser = match EvtxParser::from_read_seek(source) {
@@ -456,9 +461,7 @@ pub(crate) fn read_evtx<R: Read + Seek>(
                 match flatten_evtx_xml(&rec.data, &mut fields) {
                     Ok(info) => {
                         fields_cap = fields_cap.max(fields.len());
-                        let time = info
-                            .time
-                            .or_else(|| Some(rec.timestamp.as_microsecond()));
+                        let time = info.time.or_else(|| Some(rec.timestamp.as_microsecond()));
                         sink(Event {
                             origin: Origin {
                                 file: Arc::clone(file),
@@ -499,13 +502,19 @@ mod tests {
         let get = |n: &str| f.iter().find(|(k, _)| &**k == n).map(|(_, v)| v.clone());
         assert_eq!(get("EventID"), Some(Value::Int(4625)));
         assert_eq!(get("EventID_Qualifiers"), Some(Value::Str("16384".into())));
-        assert_eq!(get("Provider_Name"), Some(Value::Str("Microsoft-Windows-Security-Auditing".into())));
+        assert_eq!(
+            get("Provider_Name"),
+            Some(Value::Str("Microsoft-Windows-Security-Auditing".into()))
+        );
         assert_eq!(get("Security_UserID"), Some(Value::Str("S-1-5-18".into())));
         assert_eq!(get("TargetUserName"), Some(Value::Str("a&b <x> A".into())));
         assert_eq!(get("Empty"), Some(Value::Str("".into())));
         assert_eq!(
             get("Data"),
-            Some(Value::List(vec![Value::Str("one".into()), Value::Str("two".into())]))
+            Some(Value::List(vec![
+                Value::Str("one".into()),
+                Value::Str("two".into())
+            ]))
         );
         assert_eq!(get("Channel"), Some(Value::Str("Security".into())));
     }

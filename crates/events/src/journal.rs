@@ -27,7 +27,9 @@ pub(crate) fn events_from_json(
     line: Option<u64>,
     sink: &mut dyn FnMut(Event),
 ) -> Result<(), String> {
-    let o = v.as_object().ok_or("a journal record must be a JSON object")?;
+    let o = v
+        .as_object()
+        .ok_or("a journal record must be a JSON object")?;
     let message = o.get("MESSAGE").and_then(text).ok_or("no MESSAGE field")?;
     let time = o
         .get("__REALTIME_TIMESTAMP")

@@ -20,8 +20,8 @@ pub(crate) fn object_to_events(
     sink: &mut dyn FnMut(Event),
 ) {
     let res = match format {
-        Format::WindowsJson => crate::winjson::event_from_json(file, v, line).map(|e| sink(e)),
-        Format::EntraJson => crate::entra::event_from_json(file, v, line).map(|e| sink(e)),
+        Format::WindowsJson => crate::winjson::event_from_json(file, v, line).map(&mut *sink),
+        Format::EntraJson => crate::entra::event_from_json(file, v, line).map(&mut *sink),
         Format::JournalJson => crate::journal::events_from_json(file, v, line, sink),
         _ => Ok(()),
     };
@@ -116,7 +116,10 @@ pub(crate) fn read_json(
     for item in stream {
         match item {
             Ok(v) => match v.get("value").and_then(J::as_array) {
-                Some(arr) if v.get("@odata.context").is_some() || v.as_object().is_some_and(|o| o.len() <= 3) => {
+                Some(arr)
+                    if v.get("@odata.context").is_some()
+                        || v.as_object().is_some_and(|o| o.len() <= 3) =>
+                {
                     for r in arr {
                         object_to_events(file, format, r, None, diags, sink);
                     }
@@ -161,7 +164,10 @@ fn read_jsonl(
             }
             Line::TooLong(len) => diags.warning(
                 Some(n),
-                format!("line of {len} bytes exceeds the {} byte limit; skipped", crate::MAX_LINE),
+                format!(
+                    "line of {len} bytes exceeds the {} byte limit; skipped",
+                    crate::MAX_LINE
+                ),
             ),
             Line::Err(e) => {
                 diags.error(Some(n), format!("read error: {e}; the rest is skipped"));

@@ -43,8 +43,8 @@
 mod auth;
 mod entra;
 mod evtx;
-mod json;
 mod journal;
+mod json;
 mod lines;
 mod syslog;
 mod time;
@@ -175,7 +175,10 @@ pub struct Event {
 impl Event {
     /// The value of a field, matched exactly.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
     }
 
     /// The value of a field, the exact name first, then ASCII case-insensitively.
@@ -259,6 +262,42 @@ fn json_key(hay: &[u8], key: &str) -> bool {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 5] = [
+        Format::Evtx,
+        Format::WindowsJson,
+        Format::Syslog,
+        Format::JournalJson,
+        Format::EntraJson,
+    ];
+
+    /// A short stable name (`evtx`, `windows-json`, `syslog`, `journal-json`, `entra-json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Evtx => "evtx",
+            Format::WindowsJson => "windows-json",
+            Format::Syslog => "syslog",
+            Format::JournalJson => "journal-json",
+            Format::EntraJson => "entra-json",
+        }
+    }
+
+    /// The format of a [`Format::name`] (ASCII case-insensitive).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The kind of events this format yields.
+    pub fn kind(self) -> LogKind {
+        match self {
+            Format::Evtx | Format::WindowsJson => LogKind::Windows,
+            Format::Syslog | Format::JournalJson => LogKind::LinuxAuth,
+            Format::EntraJson => LogKind::EntraSignIn,
+        }
+    }
+
     /// The format of a file from its name and first bytes, or `None`.
     /// Give at least the first 4 KiB (more helps for pretty-printed JSON).
     pub fn detect(name: &str, head: &[u8]) -> Option<Format> {
@@ -284,8 +323,7 @@ impl Format {
             first
         };
         if matches!(first, Some(b'{' | b'[')) {
-            if json_key(head, "winlog") || (json_key(head, "Event") && json_key(head, "System"))
-            {
+            if json_key(head, "winlog") || (json_key(head, "Event") && json_key(head, "System")) {
                 return Some(Format::WindowsJson);
             }
             if json_key(head, "__REALTIME_TIMESTAMP")
@@ -294,9 +332,14 @@ impl Format {
             {
                 return Some(Format::JournalJson);
             }
-            if ["resultType", "ResultType", "userPrincipalName", "UserPrincipalName"]
-                .iter()
-                .any(|k| json_key(head, k))
+            if [
+                "resultType",
+                "ResultType",
+                "userPrincipalName",
+                "UserPrincipalName",
+            ]
+            .iter()
+            .any(|k| json_key(head, k))
                 || (contains(head, b"SignInLogs") && json_key(head, "properties"))
             {
                 return Some(Format::EntraJson);
@@ -466,8 +509,10 @@ pub fn read_path(
 }
 
 /// [`read_path`], with up to `threads` worker threads for an EVTX file
-/// (its 64 KiB chunks are parsed in parallel, events still come in order).
-/// Other formats ignore `threads`.
+/// (its 64 KiB chunks are parsed in parallel on the global rayon pool,
+/// events still come in order). Other formats ignore `threads`. Do not call
+/// it with `threads > 1` from inside a rayon task: it blocks waiting for
+/// pool work. Parallelise by file with [`read_path`] instead.
 pub fn read_path_threads(
     path: &Path,
     format: Format,
@@ -579,7 +624,10 @@ pub fn read_reader(
         evtx::read_evtx(&file, std::io::Cursor::new(buf), 1, &mut diags, sink);
         return diags.finish();
     }
-    let gz = reader.fill_buf().map(|b| b.starts_with(GZIP_MAGIC)).unwrap_or(false);
+    let gz = reader
+        .fill_buf()
+        .map(|b| b.starts_with(GZIP_MAGIC))
+        .unwrap_or(false);
     let year = options.year.or_else(|| {
         if format == Format::Syslog {
             Some(time::year_month_of(now_secs()).0)

@@ -22,12 +22,20 @@ pub struct YearState {
 impl YearState {
     /// The year of the first yearless line.
     pub fn new(first_year: i32) -> Self {
-        YearState { year: first_year, last_month: None, now_month: None }
+        YearState {
+            year: first_year,
+            last_month: None,
+            now_month: None,
+        }
     }
 
     fn now(now_secs: i64) -> Self {
         let (y, m) = year_month_of(now_secs);
-        YearState { year: y, last_month: None, now_month: Some(m) }
+        YearState {
+            year: y,
+            last_month: None,
+            now_month: Some(m),
+        }
     }
 
     fn resolve(&mut self, month: u32) -> i32 {
@@ -86,7 +94,10 @@ fn parse_tag(rest: &str) -> (Option<&str>, Option<i64>, &str) {
     // `prog[pid]: msg`, `prog: msg`, `prog(pam_unix)[pid]: msg`, `[sshd]: msg`.
     let limit = rest.len().min(256);
     let head = &rest[..floor_char_boundary(rest, limit)];
-    let Some(colon) = head.find(": ").or_else(|| head.strip_suffix(':').map(|h| h.len())) else {
+    let Some(colon) = head
+        .find(": ")
+        .or_else(|| head.strip_suffix(':').map(|h| h.len()))
+    else {
         return (None, None, rest);
     };
     let tag = &rest[..colon];
@@ -190,7 +201,7 @@ pub fn parse_syslog_line<'a>(line: &'a str, years: &mut YearState) -> Option<Sys
             };
             let msg = r.strip_prefix(' ').unwrap_or(r);
             let msg = msg.strip_prefix('\u{feff}').unwrap_or(msg);
-            let time = nil(ts).and_then(|t| crate::time::parse_rfc3339(t));
+            let time = nil(ts).and_then(crate::time::parse_rfc3339);
             return Some(SyslogLine {
                 time,
                 host: nil(host),
@@ -207,7 +218,10 @@ pub fn parse_syslog_line<'a>(line: &'a str, years: &mut YearState) -> Option<Sys
         let (mo, d, h, mi, sec, us, n) = parse_bsd_stamp(s.as_bytes())?;
         let y = years.resolve(mo);
         // Feb 29 in a non-leap inferred year: keep the line, drop the time.
-        (civil_to_micros(i64::from(y), mo, d, h, mi, sec, us), s.get(n..)?)
+        (
+            civil_to_micros(i64::from(y), mo, d, h, mi, sec, us),
+            s.get(n..)?,
+        )
     };
     let rest = rest.strip_prefix(' ')?;
     let (host, rest) = match split_token(rest) {
@@ -215,7 +229,14 @@ pub fn parse_syslog_line<'a>(line: &'a str, years: &mut YearState) -> Option<Sys
         _ => (None, rest),
     };
     let (program, pid, message) = parse_tag(rest);
-    Some(SyslogLine { time, host, program, pid, message, structured: Vec::new() })
+    Some(SyslogLine {
+        time,
+        host,
+        program,
+        pid,
+        message,
+        structured: Vec::new(),
+    })
 }
 
 /// Count December→January rollovers and the last month in a yearless log.
@@ -313,10 +334,17 @@ pub(crate) fn emit_line_events(
     crate::auth::parse_auth_message(program.map(service_of).unwrap_or(""), msg, &mut fields);
     let n = times.unwrap_or(1).clamp(1, MAX_REPEAT);
     if let Some(t) = times {
-        fields.push(("repeated".into(), Value::Int(i64::try_from(t).unwrap_or(i64::MAX))));
+        fields.push((
+            "repeated".into(),
+            Value::Int(i64::try_from(t).unwrap_or(i64::MAX)),
+        ));
     }
     let ev = Event {
-        origin: Origin { file: Arc::clone(file), record_id: None, line },
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id: None,
+            line,
+        },
         time,
         kind: LogKind::LinuxAuth,
         fields,
@@ -357,23 +385,44 @@ pub(crate) fn read_syslog(
                     Some(p) => {
                         let times = repeated(p.message).map(|r| r.0).unwrap_or(1);
                         if times > MAX_REPEAT {
-                            diags.warning(Some(n), format!("message repeated {times} times: only {MAX_REPEAT} events made"));
+                            diags.warning(
+                                Some(n),
+                                format!(
+                                    "message repeated {times} times: only {MAX_REPEAT} events made"
+                                ),
+                            );
                         }
                         let structured = p.structured;
                         let mut sink_sd = |mut e: Event| {
                             for (k, v) in &structured {
-                                e.fields.push((k.as_str().into(), Value::Str(v.as_str().into())));
+                                e.fields
+                                    .push((k.as_str().into(), Value::Str(v.as_str().into())));
                             }
                             sink(e)
                         };
-                        emit_line_events(file, Some(n), p.time, p.host, p.program, p.pid, p.message, &mut sink_sd);
+                        emit_line_events(
+                            file,
+                            Some(n),
+                            p.time,
+                            p.host,
+                            p.program,
+                            p.pid,
+                            p.message,
+                            &mut sink_sd,
+                        );
                     }
-                    None => diags.warning(Some(n), "not a syslog line (no timestamp and host); line skipped".into()),
+                    None => diags.warning(
+                        Some(n),
+                        "not a syslog line (no timestamp and host); line skipped".into(),
+                    ),
                 }
             }
             Line::TooLong(len) => diags.warning(
                 Some(n),
-                format!("line of {len} bytes exceeds the {} byte limit; skipped", crate::MAX_LINE),
+                format!(
+                    "line of {len} bytes exceeds the {} byte limit; skipped",
+                    crate::MAX_LINE
+                ),
             ),
             Line::Err(e) => {
                 diags.error(Some(n), format!("read error: {e}; the rest is skipped"));
@@ -390,11 +439,18 @@ mod tests {
     #[test]
     fn bsd_line() {
         let mut y = YearState::new(2005);
-        let p = parse_syslog_line("Feb 25 14:34:10 belka sshd[31602]: Failed password for root from 1.2.3.4 port 5 ssh2", &mut y).unwrap();
+        let p = parse_syslog_line(
+            "Feb 25 14:34:10 belka sshd[31602]: Failed password for root from 1.2.3.4 port 5 ssh2",
+            &mut y,
+        )
+        .unwrap();
         assert_eq!(p.host, Some("belka"));
         assert_eq!(p.program, Some("sshd"));
         assert_eq!(p.pid, Some(31602));
-        assert_eq!(p.message, "Failed password for root from 1.2.3.4 port 5 ssh2");
+        assert_eq!(
+            p.message,
+            "Failed password for root from 1.2.3.4 port 5 ssh2"
+        );
         assert_eq!(p.time, crate::time::parse_rfc3339("2005-02-25T14:34:10Z"));
     }
 
@@ -405,7 +461,9 @@ mod tests {
         let b = parse_syslog_line("Jan  1 00:00:01 h p: x", &mut y).unwrap();
         assert_eq!(a.time, crate::time::parse_rfc3339("2020-12-31T23:59:59Z"));
         assert_eq!(b.time, crate::time::parse_rfc3339("2021-01-01T00:00:01Z"));
-        let (n, last) = count_rollovers(&b"Nov 1 00:00:00 h p: x\nDec 31 00:00:00 h p: x\nJan  1 00:00:00 h p: x\n"[..]);
+        let (n, last) = count_rollovers(
+            &b"Nov 1 00:00:00 h p: x\nDec 31 00:00:00 h p: x\nJan  1 00:00:00 h p: x\n"[..],
+        );
         assert_eq!((n, last), (1, Some(1)));
     }
 
@@ -416,22 +474,38 @@ mod tests {
         assert_eq!(p.program, Some("sshd"));
         assert_eq!(p.pid, Some(57915));
         assert_eq!(p.time, Some(1_562_622_016_954_167));
-        assert_eq!(p.structured, vec![("xxx@123.test".to_string(), "[brackets]".to_string()), ("xxx@123.q".to_string(), "a\"b".to_string())]);
+        assert_eq!(
+            p.structured,
+            vec![
+                ("xxx@123.test".to_string(), "[brackets]".to_string()),
+                ("xxx@123.q".to_string(), "a\"b".to_string())
+            ]
+        );
         assert_eq!(p.message, "Failed password for x from 1.2.3.4 port 22 ssh2");
     }
 
     #[test]
     fn rsyslog_rfc3339() {
         let mut y = YearState::new(2000);
-        let p = parse_syslog_line("2015-04-16T18:02:50.321974+00:00 host sshd[2716]: hello", &mut y).unwrap();
-        assert_eq!(p.time, crate::time::parse_rfc3339("2015-04-16T18:02:50.321974Z"));
+        let p = parse_syslog_line(
+            "2015-04-16T18:02:50.321974+00:00 host sshd[2716]: hello",
+            &mut y,
+        )
+        .unwrap();
+        assert_eq!(
+            p.time,
+            crate::time::parse_rfc3339("2015-04-16T18:02:50.321974Z")
+        );
         assert_eq!(p.host, Some("host"));
         assert_eq!(p.message, "hello");
     }
 
     #[test]
     fn tags() {
-        assert_eq!(parse_tag("sshd(pam_unix)[123]: m"), (Some("sshd(pam_unix)"), Some(123), "m"));
+        assert_eq!(
+            parse_tag("sshd(pam_unix)[123]: m"),
+            (Some("sshd(pam_unix)"), Some(123), "m")
+        );
         assert_eq!(parse_tag("[sshd]: m"), (Some("sshd"), None, "m"));
         assert_eq!(parse_tag("su: m"), (Some("su"), None, "m"));
         assert_eq!(parse_tag("no tag here"), (None, None, "no tag here"));

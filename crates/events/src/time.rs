@@ -23,7 +23,10 @@ pub(crate) fn year_month_of(secs: i64) -> (i32, u32) {
     let mp = (5 * doy + 2) / 153;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    (i32::try_from(y).unwrap_or(1970), u32::try_from(m).unwrap_or(1))
+    (
+        i32::try_from(y).unwrap_or(1970),
+        u32::try_from(m).unwrap_or(1),
+    )
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
@@ -117,7 +120,10 @@ pub(crate) fn parse_rfc3339_prefix(s: &[u8]) -> Option<(i64, usize)> {
             let (om, used) = if s.get(i + 3) == Some(&b':') {
                 (digits(s, i + 4, 2)?, 6)
             } else {
-                (digits(s, i + 3, 2).unwrap_or(0), if digits(s, i + 3, 2).is_some() { 5 } else { 3 })
+                (
+                    digits(s, i + 3, 2).unwrap_or(0),
+                    if digits(s, i + 3, 2).is_some() { 5 } else { 3 },
+                )
             };
             if oh > 23 || om > 59 {
                 return None;
@@ -222,9 +228,15 @@ mod tests {
             parse_rfc3339("2019-03-12T16:02:15.5522137Z")
         );
         assert_eq!(parse_rfc3339("2021-02-30T00:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2021-05-20T12:49"), Some(1_621_514_940_000_000));
+        assert_eq!(
+            parse_rfc3339("2021-05-20T12:49"),
+            Some(1_621_514_940_000_000)
+        );
         assert_eq!(parse_rfc3339("garbage"), None);
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000_000));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000_000)
+        );
     }
 
     #[test]
@@ -236,8 +248,14 @@ mod tests {
 
     #[test]
     fn bsd_stamps() {
-        assert_eq!(parse_bsd_stamp(b"Jun  6 01:02:03 x"), Some((6, 6, 1, 2, 3, 0, 15)));
-        assert_eq!(parse_bsd_stamp(b"Dec 10 06:55:46 x"), Some((12, 10, 6, 55, 46, 0, 15)));
+        assert_eq!(
+            parse_bsd_stamp(b"Jun  6 01:02:03 x"),
+            Some((6, 6, 1, 2, 3, 0, 15))
+        );
+        assert_eq!(
+            parse_bsd_stamp(b"Dec 10 06:55:46 x"),
+            Some((12, 10, 6, 55, 46, 0, 15))
+        );
         assert_eq!(parse_bsd_stamp(b"Foo 10 06:55:46"), None);
         assert_eq!(parse_bsd_stamp(b"Dec 10 26:55:46"), None);
     }

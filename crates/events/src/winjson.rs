@@ -99,7 +99,11 @@ fn event_data(ed: &J, fields: &mut Vec<(Box<str>, Value)>) {
     }
 }
 
-fn from_evtx_dump(file: &Arc<str>, ev: &Map<String, J>, line: Option<u64>) -> Result<Event, String> {
+fn from_evtx_dump(
+    file: &Arc<str>,
+    ev: &Map<String, J>,
+    line: Option<u64>,
+) -> Result<Event, String> {
     let sys = ev
         .get("System")
         .and_then(J::as_object)
@@ -110,7 +114,11 @@ fn from_evtx_dump(file: &Arc<str>, ev: &Map<String, J>, line: Option<u64>) -> Re
     for (k, v) in sys {
         match k.as_str() {
             "Provider" => {
-                for (a, n) in [("Name", "Provider_Name"), ("Guid", "Provider_Guid"), ("EventSourceName", "Provider_EventSourceName")] {
+                for (a, n) in [
+                    ("Name", "Provider_Name"),
+                    ("Guid", "Provider_Guid"),
+                    ("EventSourceName", "Provider_EventSourceName"),
+                ] {
                     if let Some(x) = attr(v, a) {
                         fields.push((n.into(), scalar(x)));
                     }
@@ -119,7 +127,10 @@ fn from_evtx_dump(file: &Arc<str>, ev: &Map<String, J>, line: Option<u64>) -> Re
             "EventID" => {
                 fields.push(("EventID".into(), to_int(text_of(v))));
                 if let Some(q) = attr(v, "Qualifiers") {
-                    fields.push(("EventID_Qualifiers".into(), Value::Str(scalar(q).to_text().into())));
+                    fields.push((
+                        "EventID_Qualifiers".into(),
+                        Value::Str(scalar(q).to_text().into()),
+                    ));
                 }
             }
             "TimeCreated" => {
@@ -147,7 +158,9 @@ fn from_evtx_dump(file: &Arc<str>, ev: &Map<String, J>, line: Option<u64>) -> Re
                     }
                 }
             }
-            "Version" | "Level" | "Task" | "Opcode" => fields.push((k.as_str().into(), to_int(text_of(v)))),
+            "Version" | "Level" | "Task" | "Opcode" => {
+                fields.push((k.as_str().into(), to_int(text_of(v))))
+            }
             _ => {
                 let t = text_of(v);
                 if !t.is_null() {
@@ -160,12 +173,19 @@ fn from_evtx_dump(file: &Arc<str>, ev: &Map<String, J>, line: Option<u64>) -> Re
         event_data(ed, &mut fields);
     }
     for (k, v) in ev {
-        if !matches!(k.as_str(), "System" | "EventData" | "#attributes" | "RenderingInfo") {
+        if !matches!(
+            k.as_str(),
+            "System" | "EventData" | "#attributes" | "RenderingInfo"
+        ) {
             push_leaves(None, v, 0, &mut fields);
         }
     }
     Ok(Event {
-        origin: Origin { file: Arc::clone(file), record_id, line },
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id,
+            line,
+        },
         time,
         kind: LogKind::Windows,
         fields,
@@ -179,13 +199,25 @@ fn from_winlogbeat(file: &Arc<str>, root: &J, wl: &Map<String, J>, line: Option<
     if let Some(id) = wl.get("event_id").or_else(|| root.pointer("/event/code")) {
         fields.push(("EventID".into(), to_int(id)));
     }
-    for (src, dst) in [("channel", "Channel"), ("provider_name", "Provider_Name"), ("provider_guid", "Provider_Guid"), ("computer_name", "Computer"), ("task", "Task"), ("opcode", "Opcode"), ("keywords", "Keywords"), ("version", "Version")] {
+    for (src, dst) in [
+        ("channel", "Channel"),
+        ("provider_name", "Provider_Name"),
+        ("provider_guid", "Provider_Guid"),
+        ("computer_name", "Computer"),
+        ("task", "Task"),
+        ("opcode", "Opcode"),
+        ("keywords", "Keywords"),
+        ("version", "Version"),
+    ] {
         if let Some(v) = wl.get(src) {
             fields.push((dst.into(), scalar(v)));
         }
     }
     if !fields.iter().any(|(k, _)| &**k == "Computer") {
-        if let Some(h) = root.pointer("/host/name").or_else(|| root.pointer("/host/hostname")) {
+        if let Some(h) = root
+            .pointer("/host/name")
+            .or_else(|| root.pointer("/host/hostname"))
+        {
             fields.push(("Computer".into(), scalar(h)));
         }
     }
@@ -196,7 +228,10 @@ fn from_winlogbeat(file: &Arc<str>, root: &J, wl: &Map<String, J>, line: Option<
         }
         fields.push(("EventRecordID".into(), v));
     }
-    if let Some(l) = root.pointer("/log/level").or_else(|| root.pointer("/event/severity")) {
+    if let Some(l) = root
+        .pointer("/log/level")
+        .or_else(|| root.pointer("/event/severity"))
+    {
         fields.push(("Level".into(), scalar(l)));
     }
     if let Some(u) = wl.get("user").and_then(|u| u.get("identifier")) {
@@ -224,7 +259,11 @@ fn from_winlogbeat(file: &Arc<str>, root: &J, wl: &Map<String, J>, line: Option<
         fields.push(("Message".into(), Value::Str(m.into())));
     }
     Event {
-        origin: Origin { file: Arc::clone(file), record_id, line },
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id,
+            line,
+        },
         time,
         kind: LogKind::Windows,
         fields,
@@ -245,14 +284,28 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
         if o.contains_key("EventID") {
             let mut fields = Vec::with_capacity(o.len());
             for (k, x) in o {
-                fields.push((k.as_str().into(), if k == "EventID" { to_int(x) } else { scalar(x) }));
+                fields.push((
+                    k.as_str().into(),
+                    if k == "EventID" { to_int(x) } else { scalar(x) },
+                ));
             }
             let time = ["TimeCreated", "@timestamp", "SystemTime"]
                 .iter()
-                .find_map(|k| o.get(*k).and_then(J::as_str).and_then(crate::time::parse_rfc3339));
-            let record_id = o.get("EventRecordID").and_then(|x| to_int(x).as_i64()).and_then(|n| u64::try_from(n).ok());
+                .find_map(|k| {
+                    o.get(*k)
+                        .and_then(J::as_str)
+                        .and_then(crate::time::parse_rfc3339)
+                });
+            let record_id = o
+                .get("EventRecordID")
+                .and_then(|x| to_int(x).as_i64())
+                .and_then(|n| u64::try_from(n).ok());
             return Ok(Event {
-                origin: Origin { file: Arc::clone(file), record_id, line },
+                origin: Origin {
+                    file: Arc::clone(file),
+                    record_id,
+                    line,
+                },
                 time,
                 kind: LogKind::Windows,
                 fields,

@@ -4,19 +4,32 @@ use portcullis_events::{detect_path, read_path, Event, Format, LogKind, ReadOpti
 use std::path::{Path, PathBuf};
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(p)
 }
 
 fn read(p: &str) -> Vec<Event> {
-    assert_eq!(detect_path(&fixture(p)).unwrap(), Some(Format::EntraJson), "{p}");
+    assert_eq!(
+        detect_path(&fixture(p)).unwrap(),
+        Some(Format::EntraJson),
+        "{p}"
+    );
     let mut out = Vec::new();
-    let d = read_path(&fixture(p), Format::EntraJson, &ReadOptions::default(), &mut |e| out.push(e));
+    let d = read_path(
+        &fixture(p),
+        Format::EntraJson,
+        &ReadOptions::default(),
+        &mut |e| out.push(e),
+    );
     assert!(d.is_empty(), "{p}: {d:?}");
     out
 }
 
 fn text(e: &Event, k: &str) -> String {
-    e.get(k).map(|v| v.to_text().into_owned()).unwrap_or_else(|| panic!("no {k} in {:?}", e.fields))
+    e.get(k)
+        .map(|v| v.to_text().into_owned())
+        .unwrap_or_else(|| panic!("no {k} in {:?}", e.fields))
 }
 
 #[test]
@@ -34,7 +47,9 @@ fn documented_azure_monitor_example() {
     assert_eq!(text(e, "DeviceDetail.operatingSystem"), "Windows 10");
     assert_eq!(text(e, "LocationDetails.city"), "Bellevue");
     assert_eq!(text(e, "Location"), "US");
-    assert!(text(e, "ResultDescription").starts_with("This error occurred due to 'Keep me signed in'"));
+    assert!(
+        text(e, "ResultDescription").starts_with("This error occurred due to 'Keep me signed in'")
+    );
     // time: 2019-03-12T16:02:15.5522137Z
     assert_eq!(e.time, Some(1_552_406_535_552_213));
 }
@@ -54,7 +69,10 @@ fn three_shapes_agree() {
         assert_eq!(text(a, "UserPrincipalName"), "AlexW@contoso.example");
         assert_eq!(text(b, "UserPrincipalName"), "MeganB@contoso.example");
         assert_eq!(text(a, "IPAddress"), "203.0.113.50");
-        assert_eq!(text(a, "AppDisplayName"), "Azure Active Directory PowerShell");
+        assert_eq!(
+            text(a, "AppDisplayName"),
+            "Azure Active Directory PowerShell"
+        );
         assert_eq!(text(a, "UserAgent"), "python-requests/2.31.0");
         assert_eq!(text(a, "ClientAppUsed"), "Mobile Apps and Desktop clients");
         assert_eq!(text(a, "ConditionalAccessStatus"), "notApplied");
@@ -69,15 +87,27 @@ fn three_shapes_agree() {
         assert!(text(a, "ResultDescription").starts_with("Error validating credentials"));
     }
     assert_eq!(la[0].origin.line, Some(1));
-    assert_eq!(text(&monitor[0], "AuthenticationRequirement"), "singleFactorAuthentication");
-    assert_eq!(text(&la[0], "AuthenticationRequirement"), "singleFactorAuthentication");
+    assert_eq!(
+        text(&monitor[0], "AuthenticationRequirement"),
+        "singleFactorAuthentication"
+    );
+    assert_eq!(
+        text(&la[0], "AuthenticationRequirement"),
+        "singleFactorAuthentication"
+    );
 }
 
 #[test]
 fn non_signin_objects_are_reported() {
     let data = b"{\"ResultType\":\"0\",\"UserPrincipalName\":\"a@b\"}\n{\"foo\":1}\n[1,2]\n";
     let mut out = Vec::new();
-    let d = portcullis_events::read_bytes("x.jsonl", data, Format::EntraJson, &ReadOptions::default(), &mut |e| out.push(e));
+    let d = portcullis_events::read_bytes(
+        "x.jsonl",
+        data,
+        Format::EntraJson,
+        &ReadOptions::default(),
+        &mut |e| out.push(e),
+    );
     assert_eq!(out.len(), 1);
     assert_eq!(d.len(), 2, "{d:?}");
     assert_eq!(d[0].line, Some(2));

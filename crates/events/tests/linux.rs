@@ -6,12 +6,19 @@ use portcullis_events::{
 use std::path::{Path, PathBuf};
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(p)
 }
 
 fn read(p: &str, year: Option<i32>) -> (Vec<Event>, Vec<portcullis_model::Diagnostic>) {
     let mut out = Vec::new();
-    let d = read_path(&fixture(p), Format::Syslog, &ReadOptions { year }, &mut |e| out.push(e));
+    let d = read_path(
+        &fixture(p),
+        Format::Syslog,
+        &ReadOptions { year },
+        &mut |e| out.push(e),
+    );
     (out, d)
 }
 
@@ -54,9 +61,16 @@ fn fail2ban(file: &str) -> (usize, usize, Vec<String>, Vec<String>) {
         let svc = svc.split('(').next().unwrap_or(svc);
         let svc = if svc == "sshd-session" { "sshd" } else { svc };
         portcullis_events::parse_auth_message(svc, p.message, &mut fields);
-        let get = |k: &str| fields.iter().find(|(n, _)| &**n == k).map(|(_, v)| v.to_text().into_owned());
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| &**n == k)
+                .map(|(_, v)| v.to_text().into_owned())
+        };
         let matched = exp.get("match").and_then(|m| m.as_bool()).unwrap_or(false);
-        let Some(host) = exp.get("host").and_then(|h| h.as_str()) else { continue };
+        let Some(host) = exp.get("host").and_then(|h| h.as_str()) else {
+            continue;
+        };
         if !matched {
             continue;
         }
@@ -108,7 +122,10 @@ fn loghub_openssh_counts_repeats() {
     assert_eq!(ev.len(), 2008);
     let failed_pw = ev
         .iter()
-        .filter(|e| s(e, "action").as_deref() == Some("ssh_failed") && s(e, "method").as_deref() == Some("password"))
+        .filter(|e| {
+            s(e, "action").as_deref() == Some("ssh_failed")
+                && s(e, "method").as_deref() == Some("password")
+        })
         .count();
     // 518 direct lines + 2 × 5 repeated.
     assert_eq!(failed_pw, 528);
@@ -131,7 +148,10 @@ fn elastic_auth_log() {
     assert_eq!(ev.len(), 7121 - 85 + 410);
     let failed_pw = ev
         .iter()
-        .filter(|e| s(e, "action").as_deref() == Some("ssh_failed") && s(e, "method").as_deref() == Some("password"))
+        .filter(|e| {
+            s(e, "action").as_deref() == Some("ssh_failed")
+                && s(e, "method").as_deref() == Some("password")
+        })
         .count();
     assert_eq!(failed_pw, 628 + 410);
     let last = ev.last().unwrap();
@@ -152,11 +172,20 @@ fn gzip_and_year_from_mtime() {
     std::fs::write(&gz_path, enc.finish().unwrap()).unwrap();
     // Modified 2018-01-15: the last line (April) then falls in 2017.
     let f = std::fs::File::options().write(true).open(&gz_path).unwrap();
-    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_516_000_000)).unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_516_000_000))
+        .unwrap();
     drop(f);
-    assert_eq!(portcullis_events::detect_path(&gz_path).unwrap(), Some(Format::Syslog));
+    assert_eq!(
+        portcullis_events::detect_path(&gz_path).unwrap(),
+        Some(Format::Syslog)
+    );
     let mut ev = Vec::new();
-    let d = read_path(&gz_path, Format::Syslog, &ReadOptions::default(), &mut |e| ev.push(e));
+    let d = read_path(
+        &gz_path,
+        Format::Syslog,
+        &ReadOptions::default(),
+        &mut |e| ev.push(e),
+    );
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(ev.len(), 7446);
     assert_eq!(ev.last().unwrap().time, Some(1_492_697_669_000_000));
@@ -173,10 +202,13 @@ fn december_january_rollover_from_mtime() {
     .unwrap();
     let f = std::fs::File::options().write(true).open(&p).unwrap();
     // 2021-03-01
-    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_556_800)).unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_556_800))
+        .unwrap();
     drop(f);
     let mut ev = Vec::new();
-    read_path(&p, Format::Syslog, &ReadOptions::default(), &mut |e| ev.push(e));
+    read_path(&p, Format::Syslog, &ReadOptions::default(), &mut |e| {
+        ev.push(e)
+    });
     assert_eq!(ev[0].time, Some(1_609_459_198_000_000)); // 2020-12-31T23:59:58Z
     assert_eq!(ev[1].time, Some(1_609_459_202_000_000)); // 2021-01-01T00:00:02Z
     assert_eq!(ev[1].get("user"), Some(&Value::Str("b".into())));
@@ -192,7 +224,13 @@ not json
 "#;
     assert_eq!(Format::detect("x.json", data), Some(Format::JournalJson));
     let mut ev = Vec::new();
-    let d = read_bytes("j.json", data, Format::JournalJson, &ReadOptions::default(), &mut |e| ev.push(e));
+    let d = read_bytes(
+        "j.json",
+        data,
+        Format::JournalJson,
+        &ReadOptions::default(),
+        &mut |e| ev.push(e),
+    );
     assert_eq!(ev.len(), 2);
     assert_eq!(d.len(), 2, "{d:?}");
     assert_eq!(d[0].line, Some(3));
@@ -211,7 +249,13 @@ not json
 fn garbage_lines_are_reported() {
     let data = b"Jan  1 00:00:00 h sshd[1]: ok\n\xff\xfe garbage\nJan  2 00:00:00 h su: FAILED su for root by bob\n";
     let mut ev = Vec::new();
-    let d = read_bytes("g.log", data, Format::Syslog, &ReadOptions { year: Some(2020) }, &mut |e| ev.push(e));
+    let d = read_bytes(
+        "g.log",
+        data,
+        Format::Syslog,
+        &ReadOptions { year: Some(2020) },
+        &mut |e| ev.push(e),
+    );
     assert_eq!(ev.len(), 2);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].line, Some(2));
@@ -222,10 +266,41 @@ fn garbage_lines_are_reported() {
 #[test]
 fn detection_of_text_logs() {
     let head = std::fs::read(fixture("linux/loghub/OpenSSH_2k.log")).unwrap();
-    assert_eq!(Format::detect("OpenSSH_2k.log", &head[..4096]), Some(Format::Syslog));
     assert_eq!(
-        Format::detect("x", b"<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - - hi\n"),
+        Format::detect("OpenSSH_2k.log", &head[..4096]),
+        Some(Format::Syslog)
+    );
+    assert_eq!(
+        Format::detect(
+            "x",
+            b"<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - - hi\n"
+        ),
         Some(Format::Syslog)
     );
     assert_eq!(Format::detect("x", b"hello world\nnot a log\n"), None);
+}
+
+#[test]
+fn rfc5424_event_fields_and_repeat_cap() {
+    let data = br#"<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - [xxx@123 test="[brackets]"] Failed password for x from 1.2.3.4 port 22 ssh2
+Jan  1 00:00:00 h sshd[1]: message repeated 99999 times: [ Failed password for root from 10.0.0.9 port 1 ssh2]
+"#;
+    let mut ev = Vec::new();
+    let d = read_bytes(
+        "r.log",
+        data,
+        Format::Syslog,
+        &ReadOptions { year: Some(2020) },
+        &mut |e| ev.push(e),
+    );
+    assert_eq!(ev.len(), 1 + 10_000);
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("99999"), "{}", d[0].message);
+    let e = &ev[0];
+    assert_eq!(s(e, "xxx@123.test").as_deref(), Some("[brackets]"));
+    assert_eq!(s(e, "src_ip").as_deref(), Some("1.2.3.4"));
+    assert_eq!(e.get("pid"), Some(&Value::Int(57915)));
+    assert_eq!(e.time, Some(1_562_622_016_954_167));
+    assert_eq!(ev[1].get("repeated"), Some(&Value::Int(99999)));
+    assert_eq!(s(&ev[1], "src_ip").as_deref(), Some("10.0.0.9"));
 }

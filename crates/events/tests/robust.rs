@@ -1,8 +1,8 @@
 //! Garbage in: diagnostics out, never a panic; directory walking.
 
 use portcullis_events::{
-    flatten_evtx_xml, parse_auth_message, parse_syslog_line, read_bytes, walk, Format,
-    ReadOptions, YearState, MAX_LINE,
+    flatten_evtx_xml, parse_auth_message, parse_syslog_line, read_bytes, walk, Format, ReadOptions,
+    YearState, MAX_LINE,
 };
 use proptest::prelude::*;
 use std::path::Path;
@@ -58,7 +58,13 @@ proptest! {
 fn truncated_json_and_gzip() {
     let json = br#"[{"Event":{"System":{"EventID":4625}}},{"Event":{"System":{"#;
     let mut n = 0;
-    let d = read_bytes("t.json", json, Format::WindowsJson, &ReadOptions::default(), &mut |_| n += 1);
+    let d = read_bytes(
+        "t.json",
+        json,
+        Format::WindowsJson,
+        &ReadOptions::default(),
+        &mut |_| n += 1,
+    );
     assert_eq!(n, 1);
     assert_eq!(d.len(), 1);
     assert!(d[0].message.contains("invalid JSON"));
@@ -66,12 +72,23 @@ fn truncated_json_and_gzip() {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     for i in 0..2000 {
-        writeln!(enc, "Jan  1 00:00:{:02} h sshd[1]: Invalid user u{i} from 10.0.0.1", i % 60).unwrap();
+        writeln!(
+            enc,
+            "Jan  1 00:00:{:02} h sshd[1]: Invalid user u{i} from 10.0.0.1",
+            i % 60
+        )
+        .unwrap();
     }
     let gz = enc.finish().unwrap();
     let cut = &gz[..gz.len() / 2];
     let mut n = 0;
-    let d = read_bytes("a.gz", cut, Format::Syslog, &ReadOptions { year: Some(2020) }, &mut |_| n += 1);
+    let d = read_bytes(
+        "a.gz",
+        cut,
+        Format::Syslog,
+        &ReadOptions { year: Some(2020) },
+        &mut |_| n += 1,
+    );
     assert!(n > 100 && n < 2000, "{n}");
     assert!(d.iter().any(|d| d.is_error()), "{d:?}");
     assert_eq!(Format::detect("auth.log.1.gz", &gz), Some(Format::Syslog));
@@ -83,7 +100,13 @@ fn overlong_line_is_reported() {
     data.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
     data.extend_from_slice(b"\nJan  1 00:00:01 h sshd[1]: ok\n");
     let mut n = 0;
-    let d = read_bytes("long.log", &data, Format::Syslog, &ReadOptions { year: Some(2020) }, &mut |_| n += 1);
+    let d = read_bytes(
+        "long.log",
+        &data,
+        Format::Syslog,
+        &ReadOptions { year: Some(2020) },
+        &mut |_| n += 1,
+    );
     assert_eq!(n, 2);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].line, Some(2));
@@ -107,14 +130,48 @@ fn walk_lists_fixtures_in_order() {
     assert_eq!(rel.len(), 15);
     let get = |name: &str| rel.iter().find(|(p, _)| p == name).map(|(_, f)| *f);
     assert_eq!(get("evtx/password-spray.evtx"), Some(Format::Evtx));
-    assert_eq!(get("evtx/password-spray-truncated.evtx"), Some(Format::Evtx));
+    assert_eq!(
+        get("evtx/password-spray-truncated.evtx"),
+        Some(Format::Evtx)
+    );
     assert_eq!(get("linux/elastic/auth.log"), Some(Format::Syslog));
     assert_eq!(get("linux/loghub/OpenSSH_2k.log"), Some(Format::Syslog));
     assert_eq!(get("linux/fail2ban/sshd"), Some(Format::Syslog));
     assert_eq!(get("entra/graph-signin-page.json"), Some(Format::EntraJson));
-    assert_eq!(get("entra/signinlogs-loganalytics.jsonl"), Some(Format::EntraJson));
-    assert_eq!(get("windows-json/winlogbeat-logon.jsonl"), Some(Format::WindowsJson));
+    assert_eq!(
+        get("entra/signinlogs-loganalytics.jsonl"),
+        Some(Format::EntraJson)
+    );
+    assert_eq!(
+        get("windows-json/winlogbeat-logon.jsonl"),
+        Some(Format::WindowsJson)
+    );
     // Licence texts and READMEs are not logs.
     assert_eq!(get("linux/loghub/LICENSE"), None);
     assert_eq!(get("README.md"), None);
+}
+
+#[test]
+fn format_names_round_trip() {
+    for f in Format::ALL {
+        assert_eq!(Format::from_name(f.name()), Some(f));
+    }
+    assert_eq!(Format::from_name("EVTX"), Some(Format::Evtx));
+    assert_eq!(Format::from_name("xml"), None);
+    assert_eq!(Format::Syslog.kind(), portcullis_events::LogKind::LinuxAuth);
+}
+
+#[test]
+fn value_helpers() {
+    use portcullis_events::Value;
+    assert_eq!(Value::Str("0x10".into()).as_i64(), Some(16));
+    assert_eq!(Value::Str(" 42".into()).as_i64(), Some(42));
+    assert_eq!(Value::Int(7).to_text(), "7");
+    assert_eq!(Value::Null.to_text(), "");
+    assert_eq!(
+        Value::List(vec![Value::Bool(true), Value::Str("x".into())]).to_text(),
+        "true, x"
+    );
+    assert_eq!(Value::Str("a".into()).as_str(), Some("a"));
+    assert_eq!(Value::Int(1).as_str(), None);
 }

@@ -7,17 +7,23 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(p)
 }
 
 fn read(p: &str, f: Format) -> (Vec<Event>, Vec<portcullis_model::Diagnostic>) {
     let mut out = Vec::new();
-    let d = read_path(&fixture(p), f, &ReadOptions::default(), &mut |e| out.push(e));
+    let d = read_path(&fixture(p), f, &ReadOptions::default(), &mut |e| {
+        out.push(e)
+    });
     (out, d)
 }
 
 fn text(e: &Event, k: &str) -> String {
-    e.get(k).map(|v| v.to_text().into_owned()).unwrap_or_default()
+    e.get(k)
+        .map(|v| v.to_text().into_owned())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -25,20 +31,31 @@ fn password_spray_evtx() {
     let (ev, d) = read("evtx/password-spray.evtx", Format::Evtx);
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(ev.len(), 295);
-    let spray: Vec<_> = ev.iter().filter(|e| e.get("EventID") == Some(&Value::Int(4648))).collect();
+    let spray: Vec<_> = ev
+        .iter()
+        .filter(|e| e.get("EventID") == Some(&Value::Int(4648)))
+        .collect();
     assert_eq!(spray.len(), 294);
     let users: BTreeSet<_> = spray.iter().map(|e| text(e, "TargetUserName")).collect();
     assert_eq!(users.len(), 41);
-    assert!(spray.iter().all(|e| text(e, "IpAddress") == "172.16.144.128"));
+    assert!(spray
+        .iter()
+        .all(|e| text(e, "IpAddress") == "172.16.144.128"));
     let first = &ev[0];
     assert_eq!(first.get("EventID"), Some(&Value::Int(1102)));
     assert_eq!(first.origin.record_id, Some(42803));
     assert_eq!(text(first, "SubjectUserName"), "jwrig");
-    let r = ev.iter().find(|e| e.origin.record_id == Some(42804)).unwrap();
+    let r = ev
+        .iter()
+        .find(|e| e.origin.record_id == Some(42804))
+        .unwrap();
     assert_eq!(text(r, "TargetUserName"), "Administrator");
     assert_eq!(text(r, "Channel"), "Security");
     assert_eq!(text(r, "Computer"), "DESKTOP-JR78RLP");
-    assert_eq!(text(r, "Provider_Name"), "Microsoft-Windows-Security-Auditing");
+    assert_eq!(
+        text(r, "Provider_Name"),
+        "Microsoft-Windows-Security-Auditing"
+    );
     assert_eq!(text(r, "TimeCreated"), "2019-04-30T19:27:02.8472846Z");
     assert_eq!(r.time, Some(1_556_652_422_847_284));
     assert_eq!(r.get("EventRecordID"), Some(&Value::Int(42804)));
@@ -46,14 +63,23 @@ fn password_spray_evtx() {
     assert_eq!(r.get("Task"), Some(&Value::Int(12544)));
     assert_eq!(text(r, "Keywords"), "0x8020000000000000");
     assert_eq!(text(r, "IpPort"), "445");
-    assert_eq!(r.origin.file.as_ref(), fixture("evtx/password-spray.evtx").display().to_string());
+    assert_eq!(
+        r.origin.file.as_ref(),
+        fixture("evtx/password-spray.evtx").display().to_string()
+    );
 }
 
 #[test]
 fn threaded_read_gives_the_same_events() {
     let (one, _) = read("evtx/password-spray.evtx", Format::Evtx);
     let mut two = Vec::new();
-    read_path_threads(&fixture("evtx/password-spray.evtx"), Format::Evtx, &ReadOptions::default(), 2, &mut |e| two.push(e));
+    read_path_threads(
+        &fixture("evtx/password-spray.evtx"),
+        Format::Evtx,
+        &ReadOptions::default(),
+        2,
+        &mut |e| two.push(e),
+    );
     assert_eq!(one, two);
 }
 
@@ -62,8 +88,14 @@ fn kerberos_4771_files() {
     let (ev, d) = read("evtx/kerberos_pwd_spray_4771.evtx", Format::Evtx);
     assert!(d.is_empty());
     assert_eq!(ev.len(), 12);
-    let (ev, _) = read("evtx/ID4771-Kerberos_brutforce_with_valid_user.evtx", Format::Evtx);
-    let n4771 = ev.iter().filter(|e| e.get("EventID") == Some(&Value::Int(4771))).count();
+    let (ev, _) = read(
+        "evtx/ID4771-Kerberos_brutforce_with_valid_user.evtx",
+        Format::Evtx,
+    );
+    let n4771 = ev
+        .iter()
+        .filter(|e| e.get("EventID") == Some(&Value::Int(4771)))
+        .count();
     assert_eq!(n4771, 54);
 }
 
@@ -71,8 +103,14 @@ fn kerberos_4771_files() {
 #[test]
 fn evtx_and_its_jsonl_export_agree() {
     for (evtx, jsonl) in [
-        ("evtx/kerberos_pwd_spray_4771.evtx", "evtx-jsonl/kerberos_pwd_spray_4771.jsonl"),
-        ("evtx/ID4771-Kerberos_brutforce_with_valid_user.evtx", "evtx-jsonl/ID4771-Kerberos_brutforce_with_valid_user.jsonl"),
+        (
+            "evtx/kerberos_pwd_spray_4771.evtx",
+            "evtx-jsonl/kerberos_pwd_spray_4771.jsonl",
+        ),
+        (
+            "evtx/ID4771-Kerberos_brutforce_with_valid_user.evtx",
+            "evtx-jsonl/ID4771-Kerberos_brutforce_with_valid_user.jsonl",
+        ),
     ] {
         let (a, da) = read(evtx, Format::Evtx);
         let (b, db) = read(jsonl, Format::WindowsJson);
@@ -81,8 +119,16 @@ fn evtx_and_its_jsonl_export_agree() {
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.origin.record_id, y.origin.record_id);
             assert_eq!(x.time, y.time);
-            let fx: Vec<_> = x.fields.iter().map(|(k, v)| (k.to_string(), v.to_text().into_owned())).collect();
-            let fy: Vec<_> = y.fields.iter().map(|(k, v)| (k.to_string(), v.to_text().into_owned())).collect();
+            let fx: Vec<_> = x
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_text().into_owned()))
+                .collect();
+            let fy: Vec<_> = y
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_text().into_owned()))
+                .collect();
             assert_eq!(fx, fy, "record {:?}", x.origin.record_id);
             assert_eq!(x.get("EventID"), y.get("EventID"));
         }
@@ -106,13 +152,25 @@ fn damaged_evtx_chunks_do_not_panic() {
         *b = 0x41;
     }
     let mut n = 0;
-    let d = read_bytes("bad.evtx", &bad, Format::Evtx, &ReadOptions::default(), &mut |_| n += 1);
+    let d = read_bytes(
+        "bad.evtx",
+        &bad,
+        Format::Evtx,
+        &ReadOptions::default(),
+        &mut |_| n += 1,
+    );
     assert!(!d.is_empty());
     assert!(n > 0 && n < 295, "{n}");
     // Garbage and an empty file.
     for junk in [&b""[..], b"ElfFile\0garbage", &[0u8; 5000][..]] {
         let mut n = 0;
-        let d = read_bytes("junk.evtx", junk, Format::Evtx, &ReadOptions::default(), &mut |_| n += 1);
+        let d = read_bytes(
+            "junk.evtx",
+            junk,
+            Format::Evtx,
+            &ReadOptions::default(),
+            &mut |_| n += 1,
+        );
         assert_eq!(n, 0);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].is_error());
@@ -127,7 +185,13 @@ fn evtx_dump_jsonl_with_qualifiers_and_malformed_lines() {
 "##;
     assert_eq!(Format::detect("x.jsonl", data), Some(Format::WindowsJson));
     let mut ev = Vec::new();
-    let d = read_bytes("x.jsonl", data, Format::WindowsJson, &ReadOptions::default(), &mut |e| ev.push(e));
+    let d = read_bytes(
+        "x.jsonl",
+        data,
+        Format::WindowsJson,
+        &ReadOptions::default(),
+        &mut |e| ev.push(e),
+    );
     assert_eq!(ev.len(), 2);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].line, Some(2));
@@ -138,7 +202,13 @@ fn evtx_dump_jsonl_with_qualifiers_and_malformed_lines() {
     assert_eq!(ev[0].origin.record_id, Some(7));
     assert_eq!(ev[0].origin.line, Some(1));
     assert_eq!(ev[0].time, Some(1_621_514_971_863_181));
-    assert_eq!(ev[1].get("Data"), Some(&Value::List(vec![Value::Str("a".into()), Value::Str("b".into())])));
+    assert_eq!(
+        ev[1].get("Data"),
+        Some(&Value::List(vec![
+            Value::Str("a".into()),
+            Value::Str("b".into())
+        ]))
+    );
 }
 
 #[test]
@@ -150,7 +220,10 @@ fn winlogbeat_maps_to_evtx_names() {
     let e = &ev[0];
     assert_eq!(e.get("EventID"), Some(&Value::Int(4625)));
     assert_eq!(text(e, "Channel"), "Security");
-    assert_eq!(text(e, "Provider_Name"), "Microsoft-Windows-Security-Auditing");
+    assert_eq!(
+        text(e, "Provider_Name"),
+        "Microsoft-Windows-Security-Auditing"
+    );
     assert_eq!(text(e, "Computer"), "DC01.contoso.example");
     assert_eq!(text(e, "TargetUserName"), "administrator");
     assert_eq!(text(e, "IpAddress"), "198.51.100.7");
@@ -162,7 +235,16 @@ fn winlogbeat_maps_to_evtx_names() {
 
 #[test]
 fn detection_of_windows_files() {
-    assert_eq!(detect_path(&fixture("evtx/password-spray.evtx")).unwrap(), Some(Format::Evtx));
-    assert_eq!(detect_path(&fixture("evtx-jsonl/kerberos_pwd_spray_4771.jsonl")).unwrap(), Some(Format::WindowsJson));
-    assert_eq!(detect_path(&fixture("windows-json/winlogbeat-logon.jsonl")).unwrap(), Some(Format::WindowsJson));
+    assert_eq!(
+        detect_path(&fixture("evtx/password-spray.evtx")).unwrap(),
+        Some(Format::Evtx)
+    );
+    assert_eq!(
+        detect_path(&fixture("evtx-jsonl/kerberos_pwd_spray_4771.jsonl")).unwrap(),
+        Some(Format::WindowsJson)
+    );
+    assert_eq!(
+        detect_path(&fixture("windows-json/winlogbeat-logon.jsonl")).unwrap(),
+        Some(Format::WindowsJson)
+    );
 }

@@ -152,17 +152,22 @@ impl sigma::FieldMapping for MappingAdapter<'_> {
         }
         let mut filters = Vec::new();
         for e in entries {
+            // The engine dispatches on the first condition: EventID is far
+            // more selective than Channel (Sysmon's categories share one
+            // channel), so it goes first when present.
+            let mut when = e.when.clone();
+            when.sort_by_key(|(field, _)| field != "EventID");
             let kinds = e.kind.kinds();
             if kinds.is_empty() {
                 filters.push(sigma::SourceFilter {
                     kind: None,
-                    conditions: e.when.clone(),
+                    conditions: when.clone(),
                 });
             }
             for k in kinds {
                 filters.push(sigma::SourceFilter {
                     kind: Some(*k),
-                    conditions: e.when.clone(),
+                    conditions: when.clone(),
                 });
             }
         }

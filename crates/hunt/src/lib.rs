@@ -183,7 +183,7 @@ impl Default for HuntOptions {
             year: None,
             parse_only: false,
             correlation_state_cap: 100_000,
-            correlation_buffer_cap: 100_000,
+            correlation_buffer_cap: 20_000,
         }
     }
 }

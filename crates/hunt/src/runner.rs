@@ -59,13 +59,13 @@ struct Job {
 /// A matched event waiting for the correlation engine.
 struct Pending {
     time: i64,
-    rule: usize,
     event: Event,
-    fields: Vec<Box<str>>,
+    /// The correlation-feeding rules it matched, with the matched fields.
+    rules: Vec<(usize, Vec<Box<str>>)>,
 }
 
 /// Matched events sent to the coordinator in chunks of this many.
-const CHUNK: usize = 16_384;
+const CHUNK: usize = 4096;
 
 enum Msg {
     Detection(Box<Detection>),
@@ -405,26 +405,21 @@ fn worker(
                 if feeds > 0 {
                     match ev.time {
                         Some(t) => {
-                            let mut ev = Some(ev);
-                            for m in matches.iter() {
-                                if !engine
-                                    .rules()
-                                    .get(m.rule)
-                                    .is_some_and(|r| r.feeds_correlation)
-                                {
-                                    continue;
-                                }
-                                feeds -= 1;
-                                let event = if feeds == 0 { ev.take() } else { ev.clone() };
-                                if let Some(event) = event {
-                                    corr.push(Pending {
-                                        time: t,
-                                        rule: m.rule,
-                                        event,
-                                        fields: m.fields.clone(),
-                                    });
-                                }
-                            }
+                            let rules = matches
+                                .iter_mut()
+                                .filter(|m| {
+                                    engine
+                                        .rules()
+                                        .get(m.rule)
+                                        .is_some_and(|r| r.feeds_correlation)
+                                })
+                                .map(|m| (m.rule, std::mem::take(&mut m.fields)))
+                                .collect();
+                            corr.push(Pending {
+                                time: t,
+                                event: ev,
+                                rules,
+                            });
                             if corr.len() >= CHUNK {
                                 corr.sort_by_key(|p| p.time);
                                 let _ = tx.send(Msg::Chunk(std::mem::take(&mut corr)));
@@ -454,7 +449,41 @@ fn worker(
     }
 }
 
-type OriginKey = (Arc<str>, Option<u64>, Option<u64>);
+/// (address of the file name's shared allocation, record id, line): the
+/// map's value keeps that allocation alive, so the address is not reused.
+type OriginKey = (usize, Option<u64>, Option<u64>);
+
+fn origin_key(o: &portcullis_events::Origin) -> OriginKey {
+    (
+        Arc::as_ptr(&o.file) as *const u8 as usize,
+        o.record_id,
+        o.line,
+    )
+}
+
+/// FNV-1a: the keys are a few integers, so SipHash's cost buys nothing.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 /// (correlation rule, group values).
 type OpenKey = (usize, Vec<(String, Option<String>)>);
 
@@ -466,7 +495,7 @@ struct CorrSide<'e> {
     correlator: Correlator<'e>,
     buffered: Vec<Vec<Pending>>,
     buffered_len: usize,
-    recent: HashMap<OriginKey, (i64, Vec<(String, String)>)>,
+    recent: FastMap<OriginKey, (Arc<str>, i64, Vec<(String, String)>)>,
     recent_order: VecDeque<OriginKey>,
     hosts: HashMap<Arc<str>, String>,
     /// (rule, group) → the detection being extended.
@@ -477,7 +506,7 @@ struct CorrSide<'e> {
 }
 
 /// Event details remembered for correlation output.
-const RECENT_CAP: usize = 200_000;
+const RECENT_CAP: usize = 50_000;
 
 impl<'e> CorrSide<'e> {
     fn feed(&mut self, sink: &mut dyn FnMut(Detection)) {
@@ -485,26 +514,28 @@ impl<'e> CorrSide<'e> {
         self.buffered_len = 0;
         all.sort_by_key(|p| p.time);
         for p in all {
-            let key: OriginKey = (
-                p.event.origin.file.clone(),
-                p.event.origin.record_id,
-                p.event.origin.line,
-            );
-            if !self.recent.contains_key(&key) {
-                let fields = p
-                    .fields
-                    .iter()
-                    .filter_map(|f| p.event.get(f).map(|v| (f.to_string(), value_text(v))))
-                    .collect();
-                self.recent.insert(key.clone(), (p.time, fields));
-                self.recent_order.push_back(key);
-                if self.recent_order.len() > RECENT_CAP {
-                    if let Some(old) = self.recent_order.pop_front() {
-                        self.recent.remove(&old);
+            let key = origin_key(&p.event.origin);
+            let mut fields: Vec<(String, String)> = Vec::new();
+            for (_, names) in &p.rules {
+                for f in names {
+                    if !fields.iter().any(|(k, _)| **k == **f) {
+                        if let Some(v) = p.event.get(f) {
+                            fields.push((f.to_string(), value_text(v)));
+                        }
                     }
                 }
             }
-            self.correlator.observe(p.rule, &p.event, &mut self.hits);
+            self.recent
+                .insert(key, (p.event.origin.file.clone(), p.time, fields));
+            self.recent_order.push_back(key);
+            if self.recent_order.len() > RECENT_CAP {
+                if let Some(old) = self.recent_order.pop_front() {
+                    self.recent.remove(&old);
+                }
+            }
+            for (rule, _) in &p.rules {
+                self.correlator.observe(*rule, &p.event, &mut self.hits);
+            }
             self.take_hits(sink);
         }
     }
@@ -556,10 +587,10 @@ impl<'e> CorrSide<'e> {
 
     fn emit(&mut self, h: CorrelationHit, sink: &mut dyn FnMut(Detection)) {
         let first_file = h.events.first().map(|o| o.file.clone());
+        let keys: Vec<OriginKey> = h.events.iter().map(origin_key).collect();
         if let Some(mut d) = correlation_detection(self.engine, h) {
-            for e in &mut d.events {
-                let key: OriginKey = (Arc::from(e.file.as_str()), e.record_id, e.line);
-                if let Some((t, f)) = self.recent.get(&key) {
+            for (e, key) in d.events.iter_mut().zip(keys) {
+                if let Some((_, t, f)) = self.recent.get(&key) {
                     e.time = Some(*t);
                     e.fields = f.clone();
                 }
@@ -605,7 +636,7 @@ pub(crate) fn run(
         correlator: Correlator::new(engine, options.correlation_state_cap),
         buffered: Vec::new(),
         buffered_len: 0,
-        recent: HashMap::new(),
+        recent: FastMap::default(),
         recent_order: VecDeque::new(),
         hosts: HashMap::new(),
         open: HashMap::new(),
@@ -615,7 +646,7 @@ pub(crate) fn run(
     };
     let mut detections = 0u64;
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(256);
+        let (tx, rx) = mpsc::sync_channel::<Msg>(32);
         for _ in 0..threads {
             let tx = tx.clone();
             let (jobs, next) = (&jobs, &next);

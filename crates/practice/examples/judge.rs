@@ -11,6 +11,11 @@ fn main() {
         Some("markdown") => portcullis_practice::Format::Markdown,
         _ => portcullis_practice::Format::Table,
     };
-    let report = portcullis_practice::judge(std::path::Path::new(&path), &Default::default());
+    let history = args.next().as_deref() != Some("nohistory");
+    let options = portcullis_practice::Options {
+        history,
+        ..Default::default()
+    };
+    let report = portcullis_practice::judge(std::path::Path::new(&path), &options);
     print!("{}", portcullis_practice::render(&report, format, false));
 }

@@ -107,7 +107,9 @@ pub fn open(path: &Path) -> Option<gix::Repository> {
     if !path.join(".git").exists() && !path.join("HEAD").is_file() {
         return None;
     }
-    gix::open(path).ok()
+    let mut repo = gix::open(path).ok()?;
+    with_pack_cache(&mut repo, 64 * 1024 * 1024);
+    Some(repo)
 }
 
 fn hash_kind(repo: &gix::Repository) -> gix::hash::Kind {
@@ -236,10 +238,10 @@ pub fn read(repo: &gix::Repository, scan_secrets: bool) -> GitFacts {
             tree.detach(),
             kind,
             &mut buf,
-            &mut None,
+            None,
             &mut |path, oid, exe| {
                 files.push(HeadFile {
-                    path: path.to_string(),
+                    path,
                     blob: oid,
                     executable: exe,
                 });
@@ -252,27 +254,7 @@ pub fn read(repo: &gix::Repository, scan_secrets: bool) -> GitFacts {
     }
 
     if scan_secrets {
-        // Every blob, once, attributed to the oldest commit holding it.
-        let mut seen_trees: Option<HashSet<ObjectId>> = Some(HashSet::new());
-        let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
-        let mut blobs: Vec<(ObjectId, String, usize)> = Vec::new();
-        for (ci, c) in commits.iter().enumerate() {
-            walk_tree(
-                repo,
-                c.tree,
-                kind,
-                &mut buf,
-                &mut seen_trees,
-                &mut |path, oid, _| {
-                    if seen_blobs.insert(oid) {
-                        blobs.push((oid, path.to_string(), ci));
-                    }
-                },
-                &mut facts.diagnostics,
-                &disp,
-            );
-        }
-        scan_blobs(repo, &blobs, &commits, &head_blobs, &mut facts);
+        scan_history(repo, &commits, &head_blobs, &mut facts);
     }
 
     // Recent history: the first-parent line of HEAD (the changes as they
@@ -374,24 +356,35 @@ pub fn review_trail(msg: &[u8]) -> bool {
     })
 }
 
+/// Give a handle a delta-base cache: without gix's `max-performance`
+/// feature none is set, and every object at the end of a delta chain would
+/// inflate the whole chain again.
+pub fn with_pack_cache(repo: &mut gix::Repository, bytes: usize) {
+    repo.objects.set_pack_cache(move || {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(bytes))
+    });
+}
+
+/// Walk a tree. With `seen`, trees and blobs met before are skipped (and a
+/// path is only built for a new blob).
 #[allow(clippy::too_many_arguments)]
 fn walk_tree(
     repo: &gix::Repository,
     root: ObjectId,
     kind: gix::hash::Kind,
     buf: &mut Vec<u8>,
-    seen_trees: &mut Option<HashSet<ObjectId>>,
-    on_blob: &mut dyn FnMut(&str, ObjectId, bool),
+    mut seen: Option<(&mut HashSet<ObjectId>, &mut HashSet<ObjectId>)>,
+    on_blob: &mut dyn FnMut(String, ObjectId, bool),
     diags: &mut Vec<Diagnostic>,
     disp: &str,
 ) {
+    if let Some((trees, _)) = seen.as_mut() {
+        if !trees.insert(root) {
+            return;
+        }
+    }
     let mut stack: Vec<(ObjectId, String)> = vec![(root, String::new())];
     while let Some((id, prefix)) = stack.pop() {
-        if let Some(seen) = seen_trees.as_mut() {
-            if !seen.insert(id) {
-                continue;
-            }
-        }
         let data = match repo.objects.try_find(&id, buf) {
             Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => d,
             Ok(_) => continue,
@@ -408,28 +401,68 @@ fn walk_tree(
                 diags.push(Diagnostic::error(disp, format!("tree {id} does not parse")));
                 break;
             };
+            let oid = e.oid.to_owned();
+            let is_tree = e.mode.is_tree();
+            if !is_tree && !e.mode.is_blob() {
+                continue; // symlinks and submodules
+            }
+            if let Some((trees, blobs)) = seen.as_mut() {
+                let new = if is_tree {
+                    trees.insert(oid)
+                } else {
+                    blobs.insert(oid)
+                };
+                if !new {
+                    continue;
+                }
+            }
             let name = String::from_utf8_lossy(e.filename);
             let path = if prefix.is_empty() {
                 name.into_owned()
             } else {
                 format!("{prefix}/{name}")
             };
-            if e.mode.is_tree() {
-                stack.push((e.oid.to_owned(), path));
-            } else if e.mode.is_blob() {
-                on_blob(&path, e.oid.to_owned(), e.mode.is_executable());
+            if is_tree {
+                stack.push((oid, path));
+            } else {
+                on_blob(path, oid, e.mode.is_executable());
             }
         }
     }
 }
 
-fn scan_blobs(
+type Blob = (ObjectId, String, usize);
+
+/// Every blob, once, attributed to the oldest commit holding it: the trees
+/// are walked oldest commit first, then the blobs are split into one
+/// contiguous run per thread (contiguous runs keep delta chains, and so the
+/// delta-base cache, within one thread; streaming batches to threads was
+/// measured slower).
+fn scan_history(
     repo: &gix::Repository,
-    blobs: &[(ObjectId, String, usize)],
     commits: &[CommitInfo],
     head: &HashSet<ObjectId>,
     facts: &mut GitFacts,
 ) {
+    let kind = hash_kind(repo);
+    let disp = repo.git_dir().display().to_string();
+    let mut seen_trees: HashSet<ObjectId> = HashSet::new();
+    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+    let mut blobs: Vec<Blob> = Vec::new();
+    let mut buf = Vec::new();
+    for (ci, c) in commits.iter().enumerate() {
+        walk_tree(
+            repo,
+            c.tree,
+            kind,
+            &mut buf,
+            Some((&mut seen_trees, &mut seen_blobs)),
+            &mut |path, oid, _| blobs.push((oid, path, ci)),
+            &mut facts.diagnostics,
+            &disp,
+        );
+    }
+    drop((seen_trees, seen_blobs));
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 4);
@@ -440,18 +473,29 @@ fn scan_blobs(
     let results: Vec<ChunkResult> = std::thread::scope(|s| {
         let handles: Vec<_> = blobs
             .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
+            .map(|part| {
                 let git_dir = &git_dir;
-                s.spawn(move || match gix::open(git_dir) {
-                    Ok(repo) => scan_chunk(&repo, part, n * chunk),
-                    Err(e) => ChunkResult {
-                        diagnostics: vec![Diagnostic::error(
-                            git_dir.display().to_string(),
-                            format!("cannot open the repository: {e}"),
-                        )],
-                        ..ChunkResult::default()
-                    },
+                s.spawn(move || {
+                    let mut repo = match gix::open(git_dir) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            return ChunkResult {
+                                diagnostics: vec![Diagnostic::error(
+                                    git_dir.display().to_string(),
+                                    format!("cannot open the repository: {e}"),
+                                )],
+                                ..ChunkResult::default()
+                            };
+                        }
+                    };
+                    with_pack_cache(&mut repo, 128 * 1024 * 1024);
+                    let scanner = SecretScanner::new();
+                    let mut out = ChunkResult::default();
+                    let mut buf = Vec::new();
+                    for blob in part {
+                        scan_blob(&repo, &scanner, blob, &mut buf, &mut out);
+                    }
+                    out
                 })
             })
             .collect();
@@ -462,16 +506,13 @@ fn scan_blobs(
         facts.blobs_binary += r.binary;
         facts.blobs_large += r.large;
         facts.diagnostics.extend(r.diagnostics);
-        for (idx, hit) in r.hits {
-            let Some((oid, path, ci)) = blobs.get(idx) else {
-                continue;
-            };
+        for ((oid, path, ci), hit) in r.hits {
             facts.secrets.push(HistorySecret {
                 hit,
-                path: path.clone(),
+                path,
                 blob: oid.to_string(),
-                commit: commits.get(*ci).map(|c| c.id.clone()).unwrap_or_default(),
-                in_head: head.contains(oid),
+                commit: commits.get(ci).map(|c| c.id.clone()).unwrap_or_default(),
+                in_head: head.contains(&oid),
             });
         }
     }
@@ -485,48 +526,43 @@ struct ChunkResult {
     scanned: usize,
     binary: usize,
     large: usize,
-    hits: Vec<(usize, SecretHit)>,
+    hits: Vec<(Blob, SecretHit)>,
     diagnostics: Vec<Diagnostic>,
 }
 
-fn scan_chunk(
+fn scan_blob(
     repo: &gix::Repository,
-    part: &[(ObjectId, String, usize)],
-    offset: usize,
-) -> ChunkResult {
+    scanner: &SecretScanner,
+    blob: &Blob,
+    buf: &mut Vec<u8>,
+    out: &mut ChunkResult,
+) {
     use gix::objs::FindHeader;
-    let scanner = SecretScanner::new();
-    let mut out = ChunkResult::default();
-    let mut buf = Vec::new();
-    for (i, (oid, path, _)) in part.iter().enumerate() {
-        if let Ok(Some(h)) = repo.objects.try_header(oid) {
-            if h.size > MAX_BLOB {
-                out.large += 1;
-                continue;
-            }
-        }
-        let data = match repo.objects.try_find(oid, &mut buf) {
-            Ok(Some(d)) => d,
-            Ok(None) => continue,
-            Err(e) => {
-                out.diagnostics.push(Diagnostic::error(
-                    path,
-                    format!("cannot read blob {oid}: {e}"),
-                ));
-                continue;
-            }
-        };
-        let head = &data.data[..data.data.len().min(8000)];
-        if memchr::memchr(0, head).is_some() {
-            out.binary += 1;
-            continue;
-        }
-        out.scanned += 1;
-        for hit in scanner.scan(data.data) {
-            out.hits.push((offset + i, hit));
+    let oid = blob.0;
+    if let Ok(Some(h)) = repo.objects.try_header(&oid) {
+        if h.size > MAX_BLOB {
+            out.large += 1;
+            return;
         }
     }
-    out
+    let data = match repo.objects.try_find(&oid, buf) {
+        Ok(Some(d)) => d,
+        Ok(None) => return,
+        Err(e) => {
+            out.diagnostics
+                .push(Diagnostic::error(&blob.1, format!("cannot read blob {oid}: {e}")));
+            return;
+        }
+    };
+    let head = &data.data[..data.data.len().min(8000)];
+    if memchr::memchr(0, head).is_some() {
+        out.binary += 1;
+        return;
+    }
+    out.scanned += 1;
+    for hit in scanner.scan(data.data) {
+        out.hits.push(((blob.0, blob.1.clone(), blob.2), hit));
+    }
 }
 
 /// Paths of files by their blob id, for reading HEAD files' contents.

@@ -5,7 +5,7 @@
 //! matched with backtracking, and each check reads a bounded window, so a
 //! blob is scanned in linear time.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
 /// One secret found in a text.
@@ -185,7 +185,8 @@ impl SecretScanner {
         let patterns: Vec<&str> = ANCHORS.iter().map(|(p, _)| *p).collect();
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .unwrap_or_else(|_| {
                 AhoCorasick::new::<_, &str>([]).expect("an empty automaton builds")
@@ -203,7 +204,7 @@ impl SecretScanner {
         let mut line = 1u32;
         let mut line_start = 0usize;
         let mut counted_to = 0usize;
-        for m in self.ac.find_overlapping_iter(text) {
+        for m in self.ac.find_iter(text) {
             let idx = m.pattern().as_usize();
             let (pat, anchor) = match ANCHORS.get(idx) {
                 Some(a) => *a,

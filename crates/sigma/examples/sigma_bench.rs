@@ -20,9 +20,15 @@ struct MiniWindows;
 fn only(channel: &str, ids: &[i64]) -> SourceMatch {
     let mut conditions = vec![("Channel".to_string(), vec![channel.to_string()])];
     if !ids.is_empty() {
-        conditions.push(("EventID".into(), ids.iter().map(|i| i.to_string()).collect()));
+        conditions.push((
+            "EventID".into(),
+            ids.iter().map(|i| i.to_string()).collect(),
+        ));
     }
-    SourceMatch::Only(vec![SourceFilter { kind: Some(LogKind::Windows), conditions }])
+    SourceMatch::Only(vec![SourceFilter {
+        kind: Some(LogKind::Windows),
+        conditions,
+    }])
 }
 
 impl FieldMapping for MiniWindows {
@@ -41,7 +47,9 @@ impl FieldMapping for MiniWindows {
             (Some("create_remote_thread"), _) => only(sysmon, &[8]),
             (Some("process_access"), _) => only(sysmon, &[10]),
             (Some("file_event"), _) => only(sysmon, &[11]),
-            (Some("registry_add" | "registry_delete" | "registry_event" | "registry_set"), _) => only(sysmon, &[12, 13, 14]),
+            (Some("registry_add" | "registry_delete" | "registry_event" | "registry_set"), _) => {
+                only(sysmon, &[12, 13, 14])
+            }
             (Some("pipe_created"), _) => only(sysmon, &[17, 18]),
             (Some("dns_query"), _) => only(sysmon, &[22]),
             (Some("file_delete"), _) => only(sysmon, &[23, 26]),
@@ -62,7 +70,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let split = args.iter().position(|a| a == "--").unwrap_or(args.len());
     let rules: Vec<PathBuf> = args[..split].iter().map(PathBuf::from).collect();
-    let files: Vec<PathBuf> = args.get(split + 1..).unwrap_or(&[]).iter().map(PathBuf::from).collect();
+    let files: Vec<PathBuf> = args
+        .get(split + 1..)
+        .unwrap_or(&[])
+        .iter()
+        .map(PathBuf::from)
+        .collect();
 
     let t = Instant::now();
     let (set, problems) = RuleSet::load(&rules);
@@ -131,5 +144,9 @@ fn main() {
         }
     }
     corr.finish(&mut hits);
-    println!("match + correlate: {:?}, {} correlation hits", t.elapsed(), hits.len());
+    println!(
+        "match + correlate: {:?}, {} correlation hits",
+        t.elapsed(),
+        hits.len()
+    );
 }

@@ -72,6 +72,10 @@ struct CItem {
     slots: Box<[u32]>,
     test: ItemTest,
     ref_slots: Box<[u32]>,
+    /// Literal pre-filter: per slot position, per predicate, the pattern id
+    /// in that slot's automaton (`NO_AC` if the predicate is not a
+    /// case-insensitive `contains`). Empty: no pre-filter.
+    ac: Box<[Box<[u32]>]>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,10 +101,15 @@ struct CRule {
     /// Prefilter: the detection can only hold when this slot holds one of
     /// these numbers (derived from `EventID` values the condition requires).
     eid: Option<(u32, Box<[i64]>)>,
+    /// Literal pre-filter: at least one (slot, pattern) must occur.
+    req: Option<Box<[(u32, u32)]>>,
     det: CDet,
     filters: Vec<CDet>,
     /// Empty: any event.
     sources: Vec<CSource>,
+    /// The dispatch index does not guarantee the sources (too many value
+    /// combinations to index): check them per event.
+    check_sources: bool,
 }
 
 /// One referenced rule of a compiled correlation.
@@ -135,8 +144,10 @@ pub struct Engine {
     rules: Vec<Option<CRule>>,
     generic: Vec<u32>,
     by_kind: [Vec<u32>; 4],
-    keyed: HashMap<(u8, u32), HashMap<Box<str>, Vec<u32>>>,
-    probes: Vec<(u8, u32)>,
+    /// (kind, condition slots) → joined lowercased values → rules
+    keyed: KeyIndex,
+    probes: Vec<(u8, Box<[u32]>)>,
+    ac: AcIndex,
     reports_alone: Vec<bool>,
     pub(crate) corrs: Vec<CCorr>,
     /// rule → (correlation index, input position)
@@ -154,6 +165,233 @@ fn kind_code(k: LogKind) -> u8 {
 
 const ANY_KIND: u8 = 255;
 
+/// (kind, condition slots) → joined lowercased values → rules.
+type KeyIndex = HashMap<(u8, Box<[u32]>), HashMap<String, Vec<u32>>>;
+
+/// No automaton pattern for this predicate.
+const NO_AC: u32 = u32::MAX;
+
+/// Fewest distinct `contains` literals on a slot for an automaton to pay off.
+const MIN_AC_PATTERNS: usize = 16;
+
+/// Per-slot multi-literal automata for `contains` predicates.
+#[derive(Debug, Clone, Default)]
+struct AcIndex {
+    /// slot → automaton (None: no pre-filter on that slot)
+    per_slot: Vec<Option<aho_corasick::AhoCorasick>>,
+}
+
+fn contains_needle(p: &Pred) -> Option<&[u8]> {
+    match p {
+        Pred::Str(sp) if !sp.cased => match &sp.kind {
+            crate::pred::StrKind::Contains(f) if !f.needle().is_empty() => Some(f.needle()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The literal a case-insensitive exact/prefix/suffix/contains predicate
+/// requires to occur in the lowercased value (None: not literal-able).
+fn literal_of(p: &Pred) -> Option<&[u8]> {
+    use crate::pred::StrKind;
+    match p {
+        Pred::Str(sp) if !sp.cased => {
+            let l: &[u8] = match &sp.kind {
+                StrKind::Contains(f) => f.needle(),
+                StrKind::Exact(t) | StrKind::Prefix(t) | StrKind::Suffix(t) => t.as_bytes(),
+                _ => return None,
+            };
+            (!l.is_empty()).then_some(l)
+        }
+        _ => None,
+    }
+}
+
+fn for_each_item(rules: &mut [Option<CRule>], f: &mut dyn FnMut(&mut CItem)) {
+    for cr in rules.iter_mut().flatten() {
+        let CRule { det, filters, .. } = cr;
+        for d in std::iter::once(det).chain(filters.iter_mut()) {
+            for s in &mut d.searches {
+                if let CSearch::Maps(maps) = s {
+                    for m in maps {
+                        for it in m {
+                            f(it);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Build the automata and assign pattern ids.
+fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
+    // slot → needle → id
+    let mut needles: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); nslots];
+    for_each_item(rules, &mut |it| {
+        if it.keyword {
+            return;
+        }
+        if let ItemTest::Values { preds, .. } = &it.test {
+            for &slot in it.slots.iter() {
+                if let Some(m) = needles.get_mut(slot as usize) {
+                    for p in preds {
+                        if let Some(n) = literal_of(p) {
+                            let next = u32::try_from(m.len()).unwrap_or(NO_AC);
+                            m.entry(n.to_vec()).or_insert(next);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let mut per_slot: Vec<Option<aho_corasick::AhoCorasick>> = vec![None; nslots];
+    for (slot, m) in needles.iter().enumerate() {
+        if m.len() < MIN_AC_PATTERNS {
+            continue;
+        }
+        let mut pats: Vec<&[u8]> = vec![&[]; m.len()];
+        for (n, &id) in m {
+            if let Some(p) = pats.get_mut(id as usize) {
+                *p = n.as_slice();
+            }
+        }
+        if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&pats)
+        {
+            if let Some(x) = per_slot.get_mut(slot) {
+                *x = Some(ac);
+            }
+        }
+    }
+    for_each_item(rules, &mut |it| {
+        if it.keyword {
+            return;
+        }
+        let ItemTest::Values { preds, .. } = &it.test else {
+            return;
+        };
+        if !preds.iter().any(|p| contains_needle(p).is_some()) {
+            return;
+        }
+        let mut any = false;
+        let ac: Box<[Box<[u32]>]> = it
+            .slots
+            .iter()
+            .map(|&slot| {
+                let has = per_slot.get(slot as usize).is_some_and(Option::is_some);
+                preds
+                    .iter()
+                    .map(|p| match (has, contains_needle(p)) {
+                        (true, Some(n)) => {
+                            let id = needles
+                                .get(slot as usize)
+                                .and_then(|m| m.get(n))
+                                .copied()
+                                .unwrap_or(NO_AC);
+                            any |= id != NO_AC;
+                            id
+                        }
+                        _ => NO_AC,
+                    })
+                    .collect()
+            })
+            .collect();
+        if any {
+            it.ac = ac;
+        }
+    });
+    for cr in rules.iter_mut().flatten() {
+        let req = required_literals(&cr.det, &cr.det.cond, &needles, &per_slot);
+        cr.req = req.filter(|r| !r.is_empty()).map(|mut r| {
+            r.sort_unstable();
+            r.dedup();
+            r.into_boxed_slice()
+        });
+    }
+    AcIndex { per_slot }
+}
+
+type Lits = Vec<(u32, u32)>;
+
+/// (slot, pattern id) pairs of which at least one must occur for the
+/// condition to hold (None: no such set could be proven).
+fn required_literals(
+    det: &CDet,
+    c: &Cond,
+    needles: &[HashMap<Vec<u8>, u32>],
+    per_slot: &[Option<aho_corasick::AhoCorasick>],
+) -> Option<Lits> {
+    let item_lits = |it: &CItem| -> Option<Lits> {
+        if it.keyword {
+            return None;
+        }
+        let ItemTest::Values {
+            preds,
+            neq: false,
+            all,
+        } = &it.test
+        else {
+            return None;
+        };
+        let preds: &[Pred] = if *all { preds.get(..1)? } else { preds };
+        let mut out = Vec::new();
+        for &slot in it.slots.iter() {
+            per_slot.get(slot as usize)?.as_ref()?;
+            let m = needles.get(slot as usize)?;
+            for p in preds {
+                let id = *m.get(literal_of(p)?)?;
+                out.push((slot, id));
+            }
+        }
+        Some(out)
+    };
+    let search = |i: usize| -> Option<Lits> {
+        let CSearch::Maps(maps) = det.searches.get(i)? else {
+            return None;
+        };
+        let mut all = Vec::new();
+        for m in maps {
+            let best = m.iter().filter_map(item_lits).min_by_key(Vec::len)?;
+            all.extend(best);
+        }
+        Some(all)
+    };
+    let union = |parts: Vec<Option<Lits>>| -> Option<Lits> {
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend(p?);
+        }
+        Some(out)
+    };
+    let narrowest = |parts: Vec<Option<Lits>>| -> Option<Lits> {
+        parts.into_iter().flatten().min_by_key(Vec::len)
+    };
+    match c {
+        Cond::Search(i) => search(*i),
+        Cond::Not(_) => None,
+        Cond::And(parts) => narrowest(
+            parts
+                .iter()
+                .map(|p| required_literals(det, p, needles, per_slot))
+                .collect(),
+        ),
+        Cond::Or(parts) => union(
+            parts
+                .iter()
+                .map(|p| required_literals(det, p, needles, per_slot))
+                .collect(),
+        ),
+        Cond::AnyOf(ids) => union(ids.iter().map(|i| search(*i)).collect()),
+        Cond::AllOf(ids) => narrowest(ids.iter().map(|i| search(*i)).collect()),
+    }
+}
+
+/// Most value combinations one logsource alternative may add to the index.
+const MAX_KEY_COMBOS: usize = 4096;
+
 /// Per-thread reusable buffers for [`Engine::matches`].
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -167,6 +405,9 @@ pub struct Scratch {
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
     hits: Vec<u32>,
+    key: String,
+    ac_gen: Vec<u32>,
+    ac_bits: Vec<Vec<u64>>,
 }
 
 struct Compiler<'a> {
@@ -209,6 +450,7 @@ impl Compiler<'_> {
                 slots: Box::new([]),
                 test: it.test.clone(),
                 ref_slots,
+                ac: Box::new([]),
             };
         }
         CItem {
@@ -216,6 +458,7 @@ impl Compiler<'_> {
             slots: self.slots(ls, &it.field),
             test: it.test.clone(),
             ref_slots,
+            ac: Box::new([]),
         }
     }
 
@@ -335,6 +578,8 @@ impl Engine {
                 _ => None,
             };
             rules[i] = Some(CRule {
+                req: None,
+                check_sources: false,
                 eid,
                 det,
                 filters: Vec::new(),
@@ -560,8 +805,8 @@ impl Engine {
         // dispatch index
         let mut generic = Vec::new();
         let mut by_kind: [Vec<u32>; 4] = Default::default();
-        let mut keyed: HashMap<(u8, u32), HashMap<Box<str>, Vec<u32>>> = HashMap::new();
-        for (i, cr) in rules.iter().enumerate() {
+        let mut keyed: KeyIndex = HashMap::new();
+        for (i, cr) in rules.iter_mut().enumerate() {
             let Some(cr) = cr else { continue };
             let idx = u32::try_from(i).unwrap_or(u32::MAX);
             if cr.sources.is_empty() {
@@ -570,24 +815,45 @@ impl Engine {
             }
             for s in &cr.sources {
                 let kc = s.kind.map(kind_code).unwrap_or(ANY_KIND);
-                match s.conds.first() {
-                    None => {
-                        if kc == ANY_KIND {
-                            generic.push(idx);
-                        } else if let Some(v) = by_kind.get_mut(usize::from(kc)) {
-                            v.push(idx);
-                        }
+                let combos = s
+                    .conds
+                    .iter()
+                    .map(|(_, v)| v.len())
+                    .try_fold(1usize, |a, n| a.checked_mul(n))
+                    .unwrap_or(usize::MAX);
+                if s.conds.is_empty() || combos > MAX_KEY_COMBOS {
+                    if !s.conds.is_empty() {
+                        cr.check_sources = true;
                     }
-                    Some((slot, vals)) => {
-                        let m = keyed.entry((kc, *slot)).or_default();
+                    if kc == ANY_KIND {
+                        generic.push(idx);
+                    } else if let Some(v) = by_kind.get_mut(usize::from(kc)) {
+                        v.push(idx);
+                    }
+                    continue;
+                }
+                let sig: Box<[u32]> = s.conds.iter().map(|(slot, _)| *slot).collect();
+                let m = keyed.entry((kc, sig)).or_default();
+                let mut keys = vec![String::new()];
+                for (_, vals) in &s.conds {
+                    let mut next = Vec::with_capacity(keys.len() * vals.len());
+                    for k in &keys {
                         for v in vals {
-                            m.entry(v.as_str().into()).or_default().push(idx);
+                            let mut k2 = k.clone();
+                            k2.push_str(v);
+                            k2.push('\u{1f}');
+                            next.push(k2);
                         }
                     }
+                    keys = next;
+                }
+                for k in keys {
+                    m.entry(k).or_default().push(idx);
                 }
             }
         }
-        let probes = keyed.keys().copied().collect();
+        let probes = keyed.keys().cloned().collect();
+        let ac = build_ac(&mut rules, c.slot_of.len());
         let engine = Engine {
             set,
             slot_of: c.slot_of,
@@ -596,6 +862,7 @@ impl Engine {
             by_kind,
             keyed,
             probes,
+            ac,
             reports_alone,
             corrs,
             feeds,
@@ -644,6 +911,9 @@ impl Engine {
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
             hits: Vec::new(),
+            key: String::new(),
+            ac_gen: vec![0; n],
+            ac_bits: vec![Vec::new(); n],
         }
     }
 
@@ -689,21 +959,31 @@ impl Engine {
         if let Some(v) = self.by_kind.get(usize::from(kc)) {
             push(v, sc, &mut cands);
         }
-        for &(k, slot) in &self.probes {
-            if k != ANY_KIND && k != kc {
+        let mut key = std::mem::take(&mut sc.key);
+        for probe in &self.probes {
+            let (k, slots) = probe;
+            if *k != ANY_KIND && *k != kc {
                 continue;
             }
-            let Some(fi) = self.present(sc, slot) else {
+            key.clear();
+            let mut complete = true;
+            for &slot in slots.iter() {
+                let Some((_, v)) = self.present(sc, slot).and_then(|fi| event.fields.get(fi))
+                else {
+                    complete = false;
+                    break;
+                };
+                key.push_str(lower_of(sc, slot, v));
+                key.push('\u{1f}');
+            }
+            if !complete {
                 continue;
-            };
-            let Some((_, v)) = event.fields.get(fi) else {
-                continue;
-            };
-            let text = lower_of(sc, slot, v);
-            if let Some(list) = self.keyed.get(&(k, slot)).and_then(|m| m.get(text)) {
+            }
+            if let Some(list) = self.keyed.get(probe).and_then(|m| m.get(key.as_str())) {
                 push(list, sc, &mut cands);
             }
         }
+        sc.key = key;
         cands.sort_unstable();
         for &r in &cands {
             let Some(Some(cr)) = self.rules.get(r as usize) else {
@@ -723,7 +1003,12 @@ impl Engine {
                     },
                 }
             }
-            if !cr.sources.is_empty() && !cr.sources.iter().any(|s| self.source_ok(s, event, sc)) {
+            if let Some(req) = &cr.req {
+                if !self.any_literal(req, event, sc) {
+                    continue;
+                }
+            }
+            if cr.check_sources && !cr.sources.iter().any(|s| self.source_ok(s, event, sc)) {
                 continue;
             }
             sc.hits.clear();
@@ -754,6 +1039,56 @@ impl Engine {
             });
         }
         sc.cands = cands;
+    }
+
+    fn any_literal(&self, req: &[(u32, u32)], event: &Event, sc: &mut Scratch) -> bool {
+        for &(slot, id) in req {
+            let Some((_, v)) = self.present(sc, slot).and_then(|fi| event.fields.get(fi)) else {
+                continue;
+            };
+            if matches!(v, Value::List(_)) || self.ac_hit(sc, slot, v, id) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether pattern `id` of the slot's automaton occurs in its
+    /// lowercased text (the automaton runs once per slot and event).
+    fn ac_hit(&self, sc: &mut Scratch, slot: u32, v: &Value, id: u32) -> bool {
+        let s = slot as usize;
+        let Some(Some(ac)) = self.ac.per_slot.get(s) else {
+            return false;
+        };
+        if sc.ac_gen.get(s) != Some(&sc.gen) {
+            lower_of(sc, slot, v);
+            let words = ac.patterns_len().div_ceil(64);
+            let Scratch {
+                ac_gen,
+                ac_bits,
+                lower,
+                gen,
+                ..
+            } = sc;
+            if let (Some(g), Some(bits), Some(text)) =
+                (ac_gen.get_mut(s), ac_bits.get_mut(s), lower.get(s))
+            {
+                *g = *gen;
+                bits.clear();
+                bits.resize(words, 0);
+                for m in ac.find_overlapping_iter(text.as_str()) {
+                    let p = m.pattern().as_usize();
+                    if let Some(w) = bits.get_mut(p / 64) {
+                        *w |= 1u64 << (p % 64);
+                    }
+                }
+            }
+        }
+        let p = id as usize;
+        sc.ac_bits
+            .get(s)
+            .and_then(|b| b.get(p / 64))
+            .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
     }
 
     fn present(&self, sc: &Scratch, slot: u32) -> Option<usize> {
@@ -913,10 +1248,18 @@ impl Engine {
                     }
                     Some((slot, fi)) => match ev.fields.get(fi) {
                         Some((_, v)) => {
+                            let pos = it.slots.iter().position(|s| *s == slot);
+                            let ids = pos.and_then(|p| it.ac.get(p));
+                            let scalar = !matches!(v, Value::List(_) | Value::Null);
+                            let mut test = |i: usize, p: &Pred| match ids.and_then(|ids| ids.get(i))
+                            {
+                                Some(&id) if id != NO_AC && scalar => self.ac_hit(sc, slot, v, id),
+                                _ => pred_on(p, v, slot, sc),
+                            };
                             if *all {
-                                preds.iter().all(|p| pred_on(p, v, slot, sc))
+                                preds.iter().enumerate().all(|(i, p)| test(i, p))
                             } else {
-                                preds.iter().any(|p| pred_on(p, v, slot, sc))
+                                preds.iter().enumerate().any(|(i, p)| test(i, p))
                             }
                         }
                         None => false,
@@ -1018,8 +1361,18 @@ fn required_numbers(det: &CDet, c: &Cond, slots: &[u32]) -> Option<Vec<i64>> {
     match c {
         Cond::Search(i) => search(*i),
         Cond::Not(_) => None,
-        Cond::And(parts) => narrowest(parts.iter().map(|p| required_numbers(det, p, slots)).collect()),
-        Cond::Or(parts) => union(parts.iter().map(|p| required_numbers(det, p, slots)).collect()),
+        Cond::And(parts) => narrowest(
+            parts
+                .iter()
+                .map(|p| required_numbers(det, p, slots))
+                .collect(),
+        ),
+        Cond::Or(parts) => union(
+            parts
+                .iter()
+                .map(|p| required_numbers(det, p, slots))
+                .collect(),
+        ),
         Cond::AnyOf(ids) => union(ids.iter().map(|i| search(*i)).collect()),
         Cond::AllOf(ids) => narrowest(ids.iter().map(|i| search(*i)).collect()),
     }

@@ -306,3 +306,35 @@ fn memory_is_bounded() {
     assert_eq!(corr.live_groups(), 1);
     assert_eq!(corr.stats().groups_evicted, 50);
 }
+
+#[test]
+fn value_sum_and_avg() {
+    let base = "title: base\nid: b\nname: xfer\nlogsource: {product: any}\ndetection:\n  sel: {action: send}\n  condition: sel\n";
+    let mk = |t: &str, user: &str, bytes: i64| {
+        let v: serde_json::Value = serde_json::from_str(&format!(
+            r#"{{"@timestamp":"{t}","action":"send","User":"{user}","bytes_sent":{bytes}}}"#
+        ))
+        .unwrap();
+        common::flat_event(&v, "x", 1).unwrap()
+    };
+    let evs = vec![
+        mk("2024-01-01T00:00:00Z", "a", 60),
+        mk("2024-01-01T00:10:00Z", "b", 500),
+        mk("2024-01-01T00:20:00Z", "a", 50),
+        mk("2024-01-01T02:00:00Z", "a", 100),
+    ];
+    let sum = format!("title: sum\nid: s\ncorrelation:\n  type: value_sum\n  rules: [xfer]\n  group-by: [User]\n  timespan: 1h\n  condition: {{field: bytes_sent, gt: 100}}\n---\n{base}");
+    let hits = run(&sum, &evs);
+    // a: 60 + 50 = 110 within the hour (the later 100 is alone); b: 500
+    assert_eq!(hits.len(), 2);
+    let a = hits.iter().find(|h| h.group[0].1 == "a").unwrap();
+    assert_eq!(a.value, 110.0);
+    assert_eq!(a.count, 2);
+    let avg = sum
+        .replace("value_sum", "value_avg")
+        .replace("gt: 100", "gte: 55");
+    let hits = run(&avg, &evs);
+    let users: Vec<&str> = hits.iter().map(|h| h.group[0].1.as_str()).collect();
+    assert!(users.contains(&"b"));
+    assert!(users.iter().filter(|u| **u == "a").count() >= 1);
+}

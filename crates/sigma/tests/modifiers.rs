@@ -350,3 +350,91 @@ fn unsupported_and_unknown_are_problems() {
         ProblemKind::Malformed
     );
 }
+
+/// With many literals on one field the engine uses its automaton pre-filter;
+/// results must be the same as plain evaluation.
+#[test]
+fn literal_prefilter_agrees_with_plain_evaluation() {
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!(
+            "title: r{i}\nid: r{i}\ndetection:\n  sel:\n    CommandLine|contains: 'needle{i}x'\n  other:\n    Image|endswith: '\\\\tool{i}.exe'\n  condition: sel or other\n---\n"
+        ));
+    }
+    text.push_str(
+        "title: num\nid: num\ndetection:\n  sel:\n    CommandLine: 4625\n  condition: sel\n---\n",
+    );
+    text.push_str("title: neg\nid: neg\ndetection:\n  sel:\n    CommandLine|contains: 'needle7x'\n  f:\n    Image|endswith: '\\\\tool7.exe'\n  condition: sel and not f\n");
+    let (set, problems) = RuleSet::from_str(&text, Path::new("many.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let (e, _) = Engine::compile(set, &IdentityMapping);
+    let mut sc = e.scratch();
+    let ids = |fields: &[(&str, Value)], sc: &mut portcullis_sigma::Scratch| -> Vec<String> {
+        let mut out = Vec::new();
+        e.matches(&ev(fields), sc, &mut out);
+        out.iter()
+            .map(|m| e.rule_set().rules()[m.rule].id.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        ids(&[("CommandLine", s("run NEEDLE3X and needle12x"))], &mut sc),
+        vec!["r3", "r12"]
+    );
+    assert_eq!(
+        ids(
+            &[
+                ("CommandLine", s("needle7x")),
+                ("Image", s("C:\\TOOL7.EXE"))
+            ],
+            &mut sc
+        ),
+        vec!["r7"]
+    );
+    assert_eq!(
+        ids(&[("CommandLine", s("needle7x"))], &mut sc),
+        vec!["r7", "neg"]
+    );
+    assert_eq!(
+        ids(&[("CommandLine", Value::Int(4625))], &mut sc),
+        vec!["num"]
+    );
+    assert_eq!(
+        ids(
+            &[("CommandLine", Value::List(vec![s("a"), s("needle5x")]))],
+            &mut sc
+        ),
+        vec!["r5"]
+    );
+    assert!(ids(&[("CommandLine", s("needle"))], &mut sc).is_empty());
+    assert!(
+        ids(&[("Image", s("tool3.exe"))], &mut sc).is_empty(),
+        "needs the backslash"
+    );
+}
+
+#[test]
+fn filter_meta_rules_exclude_matches() {
+    let text = "title: base\nid: base-1\nname: base\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: '\\\\rar.exe'\n  condition: sel\n---\ntitle: admins are fine\nlogsource: {product: windows, category: process_creation}\nfilter:\n  rules:\n    - base-1\n  selection:\n    User|startswith: 'adm_'\n  condition: selection\n---\ntitle: other logsource\nlogsource: {product: windows, category: file_event}\nfilter:\n  rules: [base]\n  selection:\n    User: 'bob'\n  condition: selection\n";
+    let (set, problems) = RuleSet::from_str(text, Path::new("f.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(set.len(), 3);
+    let (e, problems) = Engine::compile(set, &IdentityMapping);
+    // the file_event filter does not fit the process_creation rule
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].kind, ProblemKind::UnknownReference);
+    let mut sc = e.scratch();
+    let mut out = Vec::new();
+    e.matches(
+        &ev(&[("Image", s("C:\\rar.exe")), ("User", s("bob"))]),
+        &mut sc,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+    out.clear();
+    e.matches(
+        &ev(&[("Image", s("C:\\rar.exe")), ("User", s("ADM_bob"))]),
+        &mut sc,
+        &mut out,
+    );
+    assert!(out.is_empty());
+}

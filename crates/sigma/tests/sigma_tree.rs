@@ -79,7 +79,10 @@ fn full_sigmahq_tree_loads() {
             }
             // placeholders are unresolved without a placeholder map
             "rules-threat-hunting" => assert_eq!((set.len(), problems.len()), (140, 0)),
-            "rules-emerging-threats" => assert_eq!((set.len(), by.get("unresolved-placeholder").copied()), (471, Some(2))),
+            "rules-emerging-threats" => assert_eq!(
+                (set.len(), by.get("unresolved-placeholder").copied()),
+                (471, Some(2))
+            ),
             "rules-placeholder" => {
                 assert!(by.get("unresolved-placeholder").copied().unwrap_or(0) > 0)
             }
