@@ -483,6 +483,9 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
+/// (the file name, kept alive; event time; matched fields).
+type Recent = (Arc<str>, i64, Vec<(String, String)>);
+
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 /// (correlation rule, group values).
 type OpenKey = (usize, Vec<(String, Option<String>)>);
@@ -495,7 +498,7 @@ struct CorrSide<'e> {
     correlator: Correlator<'e>,
     buffered: Vec<Vec<Pending>>,
     buffered_len: usize,
-    recent: FastMap<OriginKey, (Arc<str>, i64, Vec<(String, String)>)>,
+    recent: FastMap<OriginKey, Recent>,
     recent_order: VecDeque<OriginKey>,
     hosts: HashMap<Arc<str>, String>,
     /// (rule, group) → the detection being extended.

@@ -549,8 +549,10 @@ fn scan_blob(
         Ok(Some(d)) => d,
         Ok(None) => return,
         Err(e) => {
-            out.diagnostics
-                .push(Diagnostic::error(&blob.1, format!("cannot read blob {oid}: {e}")));
+            out.diagnostics.push(Diagnostic::error(
+                &blob.1,
+                format!("cannot read blob {oid}: {e}"),
+            ));
             return;
         }
     };
