@@ -18,6 +18,7 @@ mod malware;
 pub mod report;
 mod rules;
 mod sshd;
+mod pending;
 mod updates;
 
 pub use check::Check;

@@ -256,10 +256,10 @@ fn pending(host: &Host, now: i64) -> CheckResult {
     .auto_fail();
     if !host.exists("var/lib/dpkg/status") {
         if host.exists("var/lib/rpm") || host.exists("usr/lib/sysimage/rpm") {
-            return c.unknown("reading dnf/yum repository metadata is not supported yet: run `dnf updateinfo list --security` and apply what it lists");
+            return crate::pending::rpm(host, now, c);
         }
         if host.exists("lib/apk/db/installed") {
-            return c.unknown("reading the APKINDEX cache is not supported yet: run `apk update && apk upgrade --simulate`");
+            return crate::pending::apk(host, now, c);
         }
         return c.unknown("no dpkg, rpm or apk package database found");
     }

@@ -54,7 +54,7 @@ impl<'de> DeserializeSeed<'de> for SeqSink<'_> {
     }
 }
 
-fn first_non_ws(reader: &mut dyn BufRead) -> Option<(u8, bool)> {
+pub(crate) fn first_non_ws(reader: &mut dyn BufRead) -> Option<(u8, bool)> {
     // Skips a UTF-8 BOM and leading blanks; reports whether the first line
     // is a complete object (JSONL) by peeking at the buffer.
     loop {
@@ -91,7 +91,7 @@ pub(crate) fn read_json(
         return;
     };
     if jsonl {
-        read_jsonl(file, reader, format, diags, sink);
+        read_jsonl(file, reader, format, 1, diags, sink);
         return;
     }
     if first == b'[' {
@@ -138,14 +138,15 @@ pub(crate) fn read_json(
     }
 }
 
-fn read_jsonl(
+pub(crate) fn read_jsonl(
     file: &Arc<str>,
     reader: Box<dyn BufRead + '_>,
     format: Format,
+    first_line: u64,
     diags: &mut Diags,
     sink: &mut dyn FnMut(Event),
 ) {
-    let mut lines = LineReader::new(reader);
+    let mut lines = LineReader::starting_at(reader, first_line);
     while let Some((n, line)) = lines.next_line() {
         match line {
             Line::Ok(l) => {

@@ -46,6 +46,7 @@ mod evtx;
 mod journal;
 mod json;
 mod lines;
+mod ranges;
 mod syslog;
 mod time;
 mod winjson;
@@ -53,6 +54,7 @@ mod winjson;
 pub use crate::auth::parse_auth_message;
 pub use crate::evtx::{flatten_evtx_xml, SystemInfo, EVTX_MAGIC};
 pub use crate::lines::MAX_LINE;
+pub use crate::ranges::{read_range, split_file, TextRange};
 pub use crate::syslog::{parse_syslog_line, SyslogLine, YearState};
 
 use portcullis_model::Diagnostic;
@@ -555,7 +557,7 @@ pub fn read_path_threads(
     diags.finish()
 }
 
-fn is_gzip_file(path: &Path) -> bool {
+pub(crate) fn is_gzip_file(path: &Path) -> bool {
     let mut magic = [0u8; 2];
     File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
@@ -575,15 +577,8 @@ fn now_secs() -> i64 {
 /// if its month is later than the modification month), and each
 /// December→January step back from the end subtracts one.
 fn infer_first_year(path: &Path, gz: bool) -> i32 {
-    let mtime = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
-        .unwrap_or_else(now_secs);
-    let (my, mm) = time::year_month_of(mtime);
     let Ok(f) = File::open(path) else {
-        return my;
+        return time::year_month_of(mtime_secs(path)).0;
     };
     let reader: Box<dyn BufRead> = if gz {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
@@ -593,6 +588,22 @@ fn infer_first_year(path: &Path, gz: bool) -> i32 {
         Box::new(BufReader::with_capacity(1 << 16, f))
     };
     let (rollovers, last_month) = syslog::count_rollovers(reader);
+    first_year_from(path, rollovers, last_month)
+}
+
+fn mtime_secs(path: &Path) -> i64 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .unwrap_or_else(now_secs)
+}
+
+/// The first line's year, from the file's modification time, the
+/// December→January steps and the last yearless line's month.
+pub(crate) fn first_year_from(path: &Path, rollovers: i32, last_month: Option<u32>) -> i32 {
+    let (my, mm) = time::year_month_of(mtime_secs(path));
     let last_year = match last_month {
         Some(m) if m > mm => my - 1,
         _ => my,
@@ -642,7 +653,14 @@ pub fn read_reader(
         Box::new(reader)
     };
     if format == Format::Syslog && year_is_now {
-        syslog::read_syslog(&file, r, year, true, &mut diags, sink);
+        syslog::read_syslog(
+            &file,
+            r,
+            syslog::YearState::now(now_secs()),
+            1,
+            &mut diags,
+            sink,
+        );
     } else {
         read_text(&file, r, format, year, &mut diags, sink);
     }
@@ -669,7 +687,14 @@ fn read_text(
     sink: &mut dyn FnMut(Event),
 ) {
     match format {
-        Format::Syslog => syslog::read_syslog(file, reader, year, false, diags, sink),
+        Format::Syslog => syslog::read_syslog(
+            file,
+            reader,
+            syslog::YearState::new(year.unwrap_or(1970)),
+            1,
+            diags,
+            sink,
+        ),
         Format::WindowsJson | Format::JournalJson | Format::EntraJson => {
             json::read_json(file, reader, format, diags, sink)
         }

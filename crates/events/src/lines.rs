@@ -33,6 +33,14 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// A reader whose first line is numbered `first_line` (a byte range
+    /// of a larger file).
+    pub(crate) fn starting_at(inner: R, first_line: u64) -> Self {
+        let mut r = LineReader::new(inner);
+        r.line_no = first_line.saturating_sub(1);
+        r
+    }
+
     pub(crate) fn next_line(&mut self) -> Option<(u64, Line<'_>)> {
         if self.done {
             return None;

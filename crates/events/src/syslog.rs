@@ -29,7 +29,17 @@ impl YearState {
         }
     }
 
-    fn now(now_secs: i64) -> Self {
+    /// The state after a line of `last_month` in `year` (the start of a
+    /// byte range whose earlier lines were counted by a pre-pass).
+    pub(crate) fn resume(year: i32, last_month: Option<u32>) -> Self {
+        YearState {
+            year,
+            last_month,
+            now_month: None,
+        }
+    }
+
+    pub(crate) fn now(now_secs: i64) -> Self {
         let (y, m) = year_month_of(now_secs);
         YearState {
             year: y,
@@ -239,6 +249,20 @@ pub fn parse_syslog_line<'a>(line: &'a str, years: &mut YearState) -> Option<Sys
     })
 }
 
+/// The month of a line with a yearless BSD stamp (`Mmm `, after an
+/// optional `<PRI>`); only the line's first 9 bytes are looked at.
+pub(crate) fn yearless_month(b: &[u8]) -> Option<u32> {
+    let b = match b.first() {
+        Some(b'<') => match memchr::memchr(b'>', b.get(..b.len().min(6)).unwrap_or(b)) {
+            Some(i) if i <= 4 => b.get(i + 1..)?,
+            _ => b,
+        },
+        _ => b,
+    };
+    let m = b.get(0..3).and_then(crate::time::month_of)?;
+    (b.get(3) == Some(&b' ')).then_some(m)
+}
+
 /// Count December→January rollovers and the last month in a yearless log.
 pub(crate) fn count_rollovers(reader: impl BufRead) -> (i32, Option<u32>) {
     let mut lines = LineReader::new(reader);
@@ -247,22 +271,13 @@ pub(crate) fn count_rollovers(reader: impl BufRead) -> (i32, Option<u32>) {
     while let Some((_, l)) = lines.next_line() {
         match l {
             Line::Ok(b) => {
-                let b = match b.first() {
-                    Some(b'<') => match memchr::memchr(b'>', b) {
-                        Some(i) if i <= 4 => &b[i + 1..],
-                        _ => b,
-                    },
-                    _ => b,
-                };
-                if let Some(m) = b.get(0..3).and_then(crate::time::month_of) {
-                    if b.get(3) == Some(&b' ') {
-                        if let Some(p) = last {
-                            if p >= m + 6 {
-                                n += 1;
-                            }
+                if let Some(m) = yearless_month(b) {
+                    if let Some(p) = last {
+                        if p >= m + 6 {
+                            n += 1;
                         }
-                        last = Some(m);
                     }
+                    last = Some(m);
                 }
             }
             Line::TooLong(_) => {}
@@ -359,21 +374,12 @@ pub(crate) fn emit_line_events(
 pub(crate) fn read_syslog(
     file: &Arc<str>,
     reader: Box<dyn BufRead + '_>,
-    year: Option<i32>,
-    now_mode: bool,
+    mut years: YearState,
+    first_line: u64,
     diags: &mut Diags,
     sink: &mut dyn FnMut(Event),
 ) {
-    let mut years = if now_mode {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
-            .unwrap_or(0);
-        YearState::now(now)
-    } else {
-        YearState::new(year.unwrap_or(1970))
-    };
-    let mut lines = LineReader::new(reader);
+    let mut lines = LineReader::starting_at(reader, first_line);
     while let Some((n, l)) = lines.next_line() {
         match l {
             Line::Ok(b) => {

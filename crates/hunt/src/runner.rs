@@ -3,7 +3,7 @@
 
 use crate::engine::{CorrelationHit, CorrelationStats, Correlator, Engine, EventMatch};
 use crate::{CorrelationInfo, Detection, EventRef, HuntOptions};
-use portcullis_events::{Event, Format, ReadOptions, Value};
+use portcullis_events::{Event, Format, ReadOptions, TextRange, Value};
 use portcullis_model::Diagnostic;
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
@@ -54,7 +54,14 @@ struct Job {
     shown: Arc<str>,
     format: Format,
     size: u64,
+    /// A byte range of a large file read in parts: (file number, part, range).
+    part: Option<(usize, usize, TextRange)>,
 }
+
+/// Files at least this large are read in byte ranges on all workers.
+const SPLIT_AT: u64 = 64 << 20;
+/// The size of those ranges.
+const RANGE_BYTES: u64 = 16 << 20;
 
 /// A matched event waiting for the correlation engine.
 struct Pending {
@@ -69,8 +76,9 @@ const CHUNK: usize = 4096;
 
 enum Msg {
     Detection(Box<Detection>),
-    Chunk(Vec<Pending>),
+    Chunk(Option<(usize, usize)>, Vec<Pending>),
     FileDone {
+        part: Option<(usize, usize)>,
         file: Arc<str>,
         host: Option<String>,
         events: u64,
@@ -120,6 +128,7 @@ fn collect_jobs(
                                 shown: Arc::from("-"),
                                 format,
                                 size: 0,
+                                part: None,
                             });
                             *spool = Some(tmp);
                         }
@@ -171,6 +180,7 @@ fn collect_jobs(
                             shown: Arc::from(p.display().to_string()),
                             format,
                             size: e.metadata().map(|m| m.len()).unwrap_or(0),
+                            part: None,
                         }),
                         None => report.files_unrecognised += 1,
                     },
@@ -188,6 +198,7 @@ fn collect_jobs(
                         shown: Arc::from(input.display().to_string()),
                         format,
                         size: meta.len(),
+                        part: None,
                     }),
                     None => report.unreadable.push(InputProblem {
                         path: input.display().to_string(),
@@ -374,8 +385,8 @@ fn worker(
         let mut untimed = 0u64;
         let mut host: Option<String> = None;
         let spooled = &*job.shown == "-";
-        let diags =
-            portcullis_events::read_path(&job.path, job.format, &read_options, &mut |mut ev| {
+        let part = job.part.as_ref().map(|(f, k, _)| (*f, *k));
+        let mut on_event = |mut ev: Event| {
                 events += 1;
                 if options.parse_only {
                     return;
@@ -422,16 +433,24 @@ fn worker(
                             });
                             if corr.len() >= CHUNK {
                                 corr.sort_by_key(|p| p.time);
-                                let _ = tx.send(Msg::Chunk(std::mem::take(&mut corr)));
+                                let _ = tx.send(Msg::Chunk(part, std::mem::take(&mut corr)));
                             }
                         }
                         None => untimed += 1,
                     }
                 }
-            });
+            };
+        let diags = match &job.part {
+            Some((_, _, range)) => {
+                portcullis_events::read_range(&job.path, job.format, range, &mut on_event)
+            }
+            None => {
+                portcullis_events::read_path(&job.path, job.format, &read_options, &mut on_event)
+            }
+        };
         if !corr.is_empty() {
             corr.sort_by_key(|p| p.time);
-            let _ = tx.send(Msg::Chunk(corr));
+            let _ = tx.send(Msg::Chunk(part, corr));
         }
         let mut diags = diags;
         for d in &mut diags {
@@ -440,6 +459,7 @@ fn worker(
             }
         }
         let _ = tx.send(Msg::FileDone {
+            part,
             file: job.shown.clone(),
             host,
             events,
@@ -512,6 +532,21 @@ struct CorrSide<'e> {
 const RECENT_CAP: usize = 50_000;
 
 impl<'e> CorrSide<'e> {
+    fn push(
+        &mut self,
+        c: Vec<Pending>,
+        options: &HuntOptions,
+        report: &mut HuntReport,
+        sink: &mut dyn FnMut(Detection),
+    ) {
+        self.buffered_len += c.len();
+        self.buffered.push(c);
+        if self.buffered_len > options.correlation_buffer_cap {
+            report.buffer_flushes += 1;
+            self.feed(sink);
+        }
+    }
+
     fn feed(&mut self, sink: &mut dyn FnMut(Detection)) {
         let mut all: Vec<Pending> = self.buffered.drain(..).flatten().collect();
         self.buffered_len = 0;
@@ -618,6 +653,99 @@ impl<'e> CorrSide<'e> {
     }
 }
 
+/// Replace each large line-oriented file's job by jobs for its byte
+/// ranges (in file order, so workers take them roughly in order).
+fn split_large(jobs: Vec<Job>, threads: usize, read: &ReadOptions) -> (Vec<Job>, PartOrder) {
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut order = PartOrder::default();
+    for job in jobs {
+        let ranges = if threads > 1 && job.size >= SPLIT_AT && job.part.is_none() {
+            portcullis_events::split_file(&job.path, job.format, read, RANGE_BYTES, threads)
+        } else {
+            None
+        };
+        match ranges {
+            Some(ranges) => {
+                let f = order.files.len();
+                order.files.push(FileParts {
+                    head: 0,
+                    done: vec![false; ranges.len()],
+                    held: (0..ranges.len()).map(|_| Vec::new()).collect(),
+                });
+                for (k, r) in ranges.into_iter().enumerate() {
+                    out.push(Job {
+                        path: job.path.clone(),
+                        shown: job.shown.clone(),
+                        format: job.format,
+                        size: r.end.saturating_sub(r.start),
+                        part: Some((f, k, r)),
+                    });
+                }
+            }
+            None => out.push(job),
+        }
+    }
+    (out, order)
+}
+
+/// The parts of one file read in ranges.
+struct FileParts {
+    /// The first part not yet finished: its chunks go to the correlation
+    /// side at once; later parts' chunks are held until it is done, so a
+    /// file's matched events reach the correlations in file (time) order.
+    head: usize,
+    done: Vec<bool>,
+    held: Vec<Vec<Vec<Pending>>>,
+}
+
+#[derive(Default)]
+struct PartOrder {
+    files: Vec<FileParts>,
+}
+
+impl PartOrder {
+    /// A chunk to pass on now, or `None` when it was held.
+    fn hold(&mut self, part: Option<(usize, usize)>, c: Vec<Pending>) -> Option<Vec<Pending>> {
+        let Some((f, k)) = part else { return Some(c) };
+        let Some(fp) = self.files.get_mut(f) else {
+            return Some(c);
+        };
+        if k <= fp.head {
+            return Some(c);
+        }
+        match fp.held.get_mut(k) {
+            Some(h) => {
+                h.push(c);
+                None
+            }
+            None => Some(c),
+        }
+    }
+
+    /// A part finished: the chunks released, and whether the whole file is done.
+    fn done(&mut self, part: Option<(usize, usize)>) -> (Vec<Vec<Pending>>, bool) {
+        let Some((f, k)) = part else {
+            return (Vec::new(), true);
+        };
+        let Some(fp) = self.files.get_mut(f) else {
+            return (Vec::new(), true);
+        };
+        if let Some(d) = fp.done.get_mut(k) {
+            *d = true;
+        }
+        let before = fp.head;
+        let mut released = Vec::new();
+        while fp.done.get(fp.head).copied().unwrap_or(false) {
+            fp.head += 1;
+            if let Some(h) = fp.held.get_mut(fp.head) {
+                released.append(h);
+            }
+        }
+        let all = before < fp.done.len() && fp.head >= fp.done.len();
+        (released, all)
+    }
+}
+
 pub(crate) fn run(
     engine: &Engine,
     options: &HuntOptions,
@@ -627,12 +755,14 @@ pub(crate) fn run(
     let mut report = HuntReport::default();
     let mut spool = None;
     let jobs = collect_jobs(inputs, &mut report, &mut spool);
-    let threads = if options.threads == 0 {
+    let want = if options.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
         options.threads
     }
-    .clamp(1, jobs.len().max(1));
+    .max(1);
+    let (jobs, mut order) = split_large(jobs, want, &ReadOptions { year: options.year });
+    let threads = want.clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut side = CorrSide {
         engine,
@@ -662,22 +792,26 @@ pub(crate) fn run(
                     detections += 1;
                     sink(*d);
                 }
-                Msg::Chunk(c) => {
-                    side.buffered_len += c.len();
-                    side.buffered.push(c);
-                    if side.buffered_len > options.correlation_buffer_cap {
-                        report.buffer_flushes += 1;
-                        side.feed(sink);
+                Msg::Chunk(part, c) => {
+                    if let Some(c) = order.hold(part, c) {
+                        side.push(c, options, &mut report, sink);
                     }
                 }
                 Msg::FileDone {
+                    part,
                     file,
                     host,
                     events,
                     untimed,
                     diags,
                 } => {
-                    report.files_read += 1;
+                    let (released, file_done) = order.done(part);
+                    for c in released {
+                        side.push(c, options, &mut report, sink);
+                    }
+                    if file_done {
+                        report.files_read += 1;
+                    }
                     report.events += events;
                     report.events_without_time += untimed;
                     report.diagnostics.extend(diags);

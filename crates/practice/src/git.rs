@@ -7,6 +7,7 @@ use gix::ObjectId;
 use portcullis_model::Diagnostic;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Blobs larger than this are not scanned for secrets.
 pub const MAX_BLOB: u64 = 2 * 1024 * 1024;
@@ -433,11 +434,20 @@ fn walk_tree(
 
 type Blob = (ObjectId, String, usize);
 
+/// Bound on one object the pack traversal may decode (bases included):
+/// a pack holding a larger object is left to the per-blob path, which
+/// reads object headers and skips blobs over [`MAX_BLOB`] unread.
+const TRAVERSAL_ALLOC_LIMIT: usize = 256 * 1024 * 1024;
+/// Decoded blobs in flight between the pack traversal and the scanners.
+const IN_FLIGHT: usize = 64;
+
 /// Every blob, once, attributed to the oldest commit holding it: the trees
-/// are walked oldest commit first, then the blobs are split into one
-/// contiguous run per thread (contiguous runs keep delta chains, and so the
-/// delta-base cache, within one thread; streaming batches to threads was
-/// measured slower).
+/// are walked oldest commit first (recording each blob the first time it is
+/// met), then every pack is traversed once in pack order — each object
+/// inflated once, deltas applied against their already decoded base — and
+/// the wanted blobs are handed to scanner threads. Blobs no pack gave
+/// (loose objects, alternates, a pack the traversal could not read) are
+/// then looked up one by one.
 fn scan_history(
     repo: &gix::Repository,
     commits: &[CommitInfo],
@@ -450,6 +460,7 @@ fn scan_history(
     let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
     let mut blobs: Vec<Blob> = Vec::new();
     let mut buf = Vec::new();
+    let t0 = std::time::Instant::now();
     for (ci, c) in commits.iter().enumerate() {
         walk_tree(
             repo,
@@ -463,45 +474,72 @@ fn scan_history(
         );
     }
     drop((seen_trees, seen_blobs));
+    timing("tree walk", t0);
+    let t0 = std::time::Instant::now();
+    let wanted: std::collections::HashMap<ObjectId, usize> =
+        blobs.iter().enumerate().map(|(i, b)| (b.0, i)).collect();
+    let done: Vec<AtomicBool> = blobs.iter().map(|_| AtomicBool::new(false)).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 4);
-    let chunk = blobs.len().div_ceil(threads).max(1);
-    // Without gix's `parallel` feature a repository handle is not `Sync`:
-    // each thread opens its own.
-    let git_dir = repo.git_dir().to_path_buf();
+    let scanners = threads.saturating_sub(1).max(1);
+    let mut out = ChunkResult::default();
+    let large = AtomicUsize::new(0);
+    let binary = AtomicUsize::new(0);
+    let packs = pack_indices(repo.objects.store_ref().path());
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(IN_FLIGHT);
+    let rx = std::sync::Mutex::new(rx);
     let results: Vec<ChunkResult> = std::thread::scope(|s| {
-        let handles: Vec<_> = blobs
-            .chunks(chunk)
-            .map(|part| {
-                let git_dir = &git_dir;
+        let handles: Vec<_> = (0..scanners)
+            .map(|_| {
+                let rx = &rx;
+                let blobs = &blobs;
                 s.spawn(move || {
-                    let mut repo = match gix::open(git_dir) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            return ChunkResult {
-                                diagnostics: vec![Diagnostic::error(
-                                    git_dir.display().to_string(),
-                                    format!("cannot open the repository: {e}"),
-                                )],
-                                ..ChunkResult::default()
-                            };
-                        }
-                    };
-                    with_pack_cache(&mut repo, 128 * 1024 * 1024);
                     let scanner = SecretScanner::new();
                     let mut out = ChunkResult::default();
-                    let mut buf = Vec::new();
-                    for blob in part {
-                        scan_blob(&repo, &scanner, blob, &mut buf, &mut out);
+                    let mut busy = std::time::Duration::ZERO;
+                    loop {
+                        let next = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((i, data)) = next else { break };
+                        let Some(blob) = blobs.get(i) else { continue };
+                        out.scanned += 1;
+                        let t = std::time::Instant::now();
+                        for hit in scanner.scan(&data) {
+                            out.hits.push(((blob.0, blob.1.clone(), blob.2), hit));
+                        }
+                        busy += t.elapsed();
+                    }
+                    if std::env::var_os("PORTCULLIS_TIMING").is_some() {
+                        eprintln!("scanner busy {:.3}", busy.as_secs_f64());
                     }
                     out
                 })
             })
             .collect();
+        for idx in &packs {
+            let t = std::time::Instant::now();
+            traverse_pack(idx, kind, &wanted, &done, &large, &binary, &tx);
+            timing("one pack", t);
+        }
+        drop(tx);
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    for r in results {
+    timing("pack traversal and scan", t0);
+    let t0 = std::time::Instant::now();
+    out.large += large.into_inner();
+    out.binary += binary.into_inner();
+    // What the packs did not give: one lookup per blob.
+    let scanner = SecretScanner::new();
+    for (blob, d) in blobs.iter().zip(&done) {
+        if !d.load(Ordering::Relaxed) {
+            scan_blob(repo, &scanner, blob, &mut buf, &mut out);
+        }
+    }
+    timing("per-blob lookups", t0);
+    for r in results.into_iter().chain(std::iter::once(out)) {
         facts.blobs_scanned += r.scanned;
         facts.blobs_binary += r.binary;
         facts.blobs_large += r.large;
@@ -516,9 +554,89 @@ fn scan_history(
             });
         }
     }
-    facts
-        .secrets
-        .sort_by(|a, b| (&a.path, a.hit.line, &a.commit).cmp(&(&b.path, b.hit.line, &b.commit)));
+    facts.secrets.sort_by(|a, b| {
+        (&a.path, a.hit.line, a.hit.column, &a.commit).cmp(&(
+            &b.path,
+            b.hit.line,
+            b.hit.column,
+            &b.commit,
+        ))
+    });
+}
+
+fn timing(what: &str, since: std::time::Instant) {
+    if std::env::var_os("PORTCULLIS_TIMING").is_some() {
+        eprintln!("{what}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
+
+/// The `.idx` files of `objects/pack`, sorted.
+fn pack_indices(objects: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(objects.join("pack"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Decode every object of one pack once, in pack order, and send the
+/// wanted text blobs (not yet seen, at most [`MAX_BLOB`], no NUL in the
+/// first 8,000 bytes) to the scanners. A pack that cannot be opened or
+/// traversed is left to the per-blob path (its blobs stay not done).
+fn traverse_pack(
+    idx: &Path,
+    kind: gix::hash::Kind,
+    wanted: &std::collections::HashMap<ObjectId, usize>,
+    done: &[AtomicBool],
+    large: &AtomicUsize,
+    binary: &AtomicUsize,
+    tx: &std::sync::mpsc::SyncSender<(usize, Vec<u8>)>,
+) {
+    use gix::odb::pack::index::traverse::{with_index, SafetyCheck};
+    let Ok(bundle) = gix::odb::pack::Bundle::at(idx, kind) else {
+        return;
+    };
+    let tx = tx.clone();
+    let processor = move |k: gix::objs::Kind,
+                          data: &[u8],
+                          entry: &gix::odb::pack::index::Entry,
+                          _: &dyn gix::progress::Progress| {
+        if k != gix::objs::Kind::Blob {
+            return Ok(());
+        }
+        let Some(&i) = wanted.get(&entry.oid) else {
+            return Ok(());
+        };
+        let Some(d) = done.get(i) else { return Ok(()) };
+        if d.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        if data.len() as u64 > MAX_BLOB {
+            large.fetch_add(1, Ordering::Relaxed);
+        } else if memchr::memchr(0, data.get(..8000).unwrap_or(data)).is_some() {
+            binary.fetch_add(1, Ordering::Relaxed);
+        } else if tx.send((i, data.to_vec())).is_err() {
+            // The scanners are gone: let the per-blob path read it.
+            d.store(false, Ordering::Relaxed);
+        }
+        Ok(())
+    };
+    let interrupt = AtomicBool::new(false);
+    let _ = bundle.index.traverse_with_index(
+        &bundle.pack,
+        processor,
+        &mut gix::progress::Discard,
+        &interrupt,
+        with_index::Options {
+            check: SafetyCheck::SkipFileAndObjectChecksumVerification,
+            thread_limit: Some(1),
+            alloc_limit_bytes: Some(TRAVERSAL_ALLOC_LIMIT),
+        },
+    );
 }
 
 #[derive(Default)]
