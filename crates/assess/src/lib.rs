@@ -15,10 +15,10 @@ mod eol;
 mod firewall;
 mod host;
 mod malware;
+mod pending;
 pub mod report;
 mod rules;
 mod sshd;
-mod pending;
 mod updates;
 
 pub use check::Check;

@@ -58,6 +58,14 @@ fn day(t: i64) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// Where the metadata is and the commands to refresh it and to fix.
+#[derive(Clone, Copy)]
+struct How<'s> {
+    what: &'s str,
+    refresh: &'s str,
+    fix_cmd: &'s str,
+}
+
 /// Decide from the pending list: late (dated more than 14 days ago) → fail;
 /// pending → attest; nothing pending on stale data → unknown; else pass.
 fn conclude(
@@ -66,10 +74,13 @@ fn conclude(
     now: i64,
     data_date: Option<i64>,
     damaged: bool,
-    what: &str,
-    refresh: &str,
-    fix_cmd: &str,
+    how: &How<'_>,
 ) -> CheckResult {
+    let How {
+        what,
+        refresh,
+        fix_cmd,
+    } = *how;
     let age = data_date.map(|d| (now - d).max(0) / DAY);
     let age_text = age.map_or("of unknown age".to_string(), |a| format!("{a} days old"));
     c.ev(what, None, format!("the cached metadata is {age_text}"));
@@ -109,7 +120,10 @@ fn conclude(
         c.ev(
             what,
             None,
-            format!("{late} of {} pending updates are dated more than 14 days ago", pending.len()),
+            format!(
+                "{late} of {} pending updates are dated more than 14 days ago",
+                pending.len()
+            ),
         );
         return c.fail(fix);
     }
@@ -207,11 +221,9 @@ pub(crate) fn parse_primary(
                     version_time(&e, ln, &mut version, &mut built);
                 }
             }
-            Event::Empty(e) => {
-                if pkg_depth == Some(depth) {
-                    let ln = e.local_name();
-                    version_time(&e, ln.as_ref().as_bytes(), &mut version, &mut built);
-                }
+            Event::Empty(e) if pkg_depth == Some(depth) => {
+                let ln = e.local_name();
+                version_time(&e, ln.as_ref().as_bytes(), &mut version, &mut built);
             }
             Event::Text(t) => match field {
                 Some("name") if name.len() < 256 => name.push_str(&t),
@@ -306,9 +318,7 @@ fn parse_updateinfo(text: &str, into: &mut Vec<Advisory>) -> (usize, Option<Stri
                 if let Some(a) = cur.as_mut() {
                     match field {
                         Some("id") if a.id.len() < 128 => a.id.push_str(t.trim()),
-                        Some("severity") if a.severity.len() < 64 => {
-                            a.severity.push_str(t.trim())
-                        }
+                        Some("severity") if a.severity.len() < 64 => a.severity.push_str(t.trim()),
                         _ => {}
                     }
                 }
@@ -354,7 +364,9 @@ fn decompress(name: &str, raw: Vec<u8>) -> (Vec<u8>, Option<String>) {
         let r = flate2::read::MultiGzDecoder::new(&raw[..])
             .take(LIMIT)
             .read_to_end(&mut out);
-        let note = r.err().map(|e| format!("cannot be decompressed: {e}; the part before the damage is read"));
+        let note = r
+            .err()
+            .map(|e| format!("cannot be decompressed: {e}; the part before the damage is read"));
         (out, note)
     } else {
         (raw, None)
@@ -463,7 +475,9 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
             ));
         }
         if seen > 0 {
-            return c.unknown(format!("the cached repository metadata could not be read (see the evidence): {how}"));
+            return c.unknown(format!(
+                "the cached repository metadata could not be read (see the evidence): {how}"
+            ));
         }
         return c.unknown(format!("no dnf/yum repository metadata is cached under /var/cache/dnf or /var/cache/yum: {how}"));
     }
@@ -507,9 +521,11 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
             now,
             date,
             damaged,
-            &format!("/var/cache/{tool}"),
-            &format!("{tool} makecache"),
-            &format!("{tool} upgrade --security"),
+            &How {
+                what: &format!("/var/cache/{tool}"),
+                refresh: &format!("{tool} makecache"),
+                fix_cmd: &format!("{tool} upgrade --security"),
+            },
         );
     }
     // No updateinfo: the repository publishes no advisories; every pending
@@ -540,9 +556,11 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
         now,
         date,
         damaged,
-        &format!("/var/cache/{tool}"),
-        &format!("{tool} makecache"),
-        &format!("{tool} upgrade"),
+        &How {
+            what: &format!("/var/cache/{tool}"),
+            refresh: &format!("{tool} makecache"),
+            fix_cmd: &format!("{tool} upgrade"),
+        },
     )
 }
 
@@ -589,7 +607,10 @@ pub(crate) fn tar_find<'a>(data: &'a [u8], want: &str) -> Result<(&'a [u8], Opti
 }
 
 /// `P:`/`V:`/`t:` blocks of an APKINDEX: name → (highest version, build time).
-pub(crate) fn parse_apkindex(text: &str, into: &mut HashMap<String, (String, Option<i64>)>) -> usize {
+pub(crate) fn parse_apkindex(
+    text: &str,
+    into: &mut HashMap<String, (String, Option<i64>)>,
+) -> usize {
     let mut count = 0;
     let (mut name, mut ver, mut built): (Option<&str>, Option<&str>, Option<i64>) =
         (None, None, None);
@@ -631,9 +652,7 @@ pub(crate) fn apk(host: &Host, now: i64, mut c: Check) -> CheckResult {
     }
     let how = "run `apk update && apk upgrade --simulate` and apply what it lists (`apk upgrade`)";
     if files.is_empty() {
-        return c.unknown(format!(
-            "no APKINDEX is cached in /var/cache/apk: {how}"
-        ));
+        return c.unknown(format!("no APKINDEX is cached in /var/cache/apk: {how}"));
     }
     let mut avail: HashMap<String, (String, Option<i64>)> = HashMap::new();
     let mut read = 0;
@@ -699,9 +718,11 @@ pub(crate) fn apk(host: &Host, now: i64, mut c: Check) -> CheckResult {
         now,
         date,
         damaged,
-        "/var/cache/apk",
-        "apk update",
-        "apk update && apk add --upgrade",
+        &How {
+            what: "/var/cache/apk",
+            refresh: "apk update",
+            fix_cmd: "apk update && apk add --upgrade",
+        },
     )
 }
 

@@ -112,19 +112,29 @@ fn dnf_recent_advisory_is_for_attestation() {
     std::fs::write(d.path().join(REPO).join("updateinfo.xml"), text).unwrap();
     let c = pending(d.path());
     assert_eq!(c.status, CheckStatus::NeedsAttestation, "{c:?}");
-    assert!(c.fix.as_deref().unwrap().ends_with("dnf upgrade --security libuuid"));
+    assert!(c
+        .fix
+        .as_deref()
+        .unwrap()
+        .ends_with("dnf upgrade --security libuuid"));
 }
 
 #[test]
 fn dnf_all_applied_passes_and_stale_metadata_is_unknown() {
     let c = pending(&fixture("dnf-current"));
     assert_eq!(c.status, CheckStatus::Pass, "{c:?}");
-    assert!(c.evidence.iter().any(|e| e.detail == "1 security advisories read"));
+    assert!(c
+        .evidence
+        .iter()
+        .any(|e| e.detail == "1 security advisories read"));
     let d = copy("dnf-current");
     set_age(&d.path().join(REPO).join("repomd.xml"), 30);
     let c = pending(d.path());
     assert_eq!(c.status, CheckStatus::Unknown, "{c:?}");
-    assert!(c.reason.as_deref().unwrap().contains("`dnf makecache`"), "{c:?}");
+    assert!(
+        c.reason.as_deref().unwrap().contains("`dnf makecache`"),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -148,13 +158,25 @@ fn yum_layout_with_plain_files() {
     let d = copy("dnf-pending");
     let gen = d.path().join("var/cache/yum/x86_64/8/baseos/gen");
     std::fs::create_dir_all(&gen).unwrap();
-    std::fs::write(gen.join("updateinfo.xml"), gunzip(&repo_file(d.path(), "updateinfo"))).unwrap();
-    std::fs::write(gen.join("primary.xml"), gunzip(&repo_file(d.path(), "primary"))).unwrap();
+    std::fs::write(
+        gen.join("updateinfo.xml"),
+        gunzip(&repo_file(d.path(), "updateinfo")),
+    )
+    .unwrap();
+    std::fs::write(
+        gen.join("primary.xml"),
+        gunzip(&repo_file(d.path(), "primary")),
+    )
+    .unwrap();
     std::fs::remove_dir_all(d.path().join("var/cache/dnf")).unwrap();
     let c = pending(d.path());
     assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
     assert_eq!(pkg_lines(&c).len(), 1);
-    assert!(c.fix.as_deref().unwrap().ends_with("yum upgrade --security libuuid"));
+    assert!(c
+        .fix
+        .as_deref()
+        .unwrap()
+        .ends_with("yum upgrade --security libuuid"));
 }
 
 #[test]
@@ -174,7 +196,10 @@ fn dnf_without_cache_or_with_zchunk_only_is_unknown() {
     let c = pending(d.path());
     assert_eq!(c.status, CheckStatus::Unknown);
     let r = c.reason.as_deref().unwrap();
-    assert!(r.contains("abc-primary.xml.zck") && r.contains("not read yet"), "{r}");
+    assert!(
+        r.contains("abc-primary.xml.zck") && r.contains("not read yet"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -197,8 +222,16 @@ fn dnf_damaged_metadata_is_reported_not_fatal() {
         .filter(|e| e.source.contains("repodata/"))
         .map(|e| e.detail.as_str())
         .collect();
-    assert!(notes.iter().any(|n| n.starts_with("cannot be decompressed")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.starts_with("invalid XML at byte")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("cannot be decompressed")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("invalid XML at byte")),
+        "{notes:?}"
+    );
     // Nothing pending in the readable part of a damaged updateinfo is not a pass.
     assert_eq!(c.status, CheckStatus::Unknown, "{c:?}");
     assert!(c.reason.as_deref().unwrap().contains("damaged"));

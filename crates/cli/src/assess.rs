@@ -4,15 +4,20 @@
 //! attestations remain), 1 not ready (some check failed), 2 usage error,
 //! 3 nothing failed but some check could not be made (unreadable input,
 //! unsupported package manager, no vulnerability data).
+//!
+//! `check` also hunts sign-in attacks in this machine's recent
+//! authentication logs (`/var/log/auth.log*`, `/var/log/secure*`) with the
+//! bundled rules, and exits 1 when a high or critical detection fired.
 
 use crate::cli::Global;
 use crate::ui::Ui;
 use crate::{db, Failure, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL};
 use clap::{Args, ValueEnum};
 use portcullis_assess::{report, Assessment, CheckStatus, Host, Options, VulnScan};
+use portcullis_hunt::{output::format_time, Detection, Hunt, HuntOptions, Level};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Report formats of `assess`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,13 +56,229 @@ pub struct AssessArgs {
 
 /// Arguments of `portcullis check`.
 ///
-/// Exit codes: 0 ready and no vulnerable project dependency past the 14-day
-/// rule; 1 not ready; 3 nothing failed but something could not be checked.
+/// Also hunts sign-in attacks (password spray, brute force, credential
+/// stuffing, success after a spray) in the authentication logs of the last
+/// 30 days (/var/log/auth.log*, /var/log/secure*; files over 1 GiB are
+/// skipped with a note).
+///
+/// Exit codes: 0 ready, no vulnerable project dependency past the 14-day
+/// rule and no high or critical sign-in attack detected; 1 not ready, or a
+/// high or critical sign-in attack was detected; 3 nothing failed but
+/// something could not be checked (or a log could not be read).
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Project directories to scan as well (lockfiles and manifests); default: none.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Where the authentication logs are (for tests and copied logs).
+    #[arg(long, value_name = "DIR", default_value = "/var/log", hide = true)]
+    pub log_dir: PathBuf,
+}
+
+/// Logs modified longer ago than this are not hunted by `check`.
+const MAX_LOG_AGE: Duration = Duration::from_secs(30 * 86_400);
+/// Logs larger than this are skipped by `check` (with a note).
+const MAX_LOG_SIZE: u64 = 1 << 30;
+/// High and critical detections listed in the check report.
+const MAX_LISTED: usize = 5;
+
+/// The authentication logs in `dir` that `check` hunts: `auth.log*` and
+/// `secure*` regular files modified within 30 days and at most 1 GiB.
+/// Returns the files (sorted) and a note for each one skipped for size.
+pub(crate) fn auth_logs(dir: &Path, now: SystemTime) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut notes = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return (files, notes);
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("auth.log") || name.starts_with("secure")) {
+            continue;
+        }
+        let path = e.path();
+        let Ok(md) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if !md.is_file() {
+            continue;
+        }
+        let recent = md
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_none_or(|age| age <= MAX_LOG_AGE);
+        if !recent {
+            continue;
+        }
+        if md.len() > MAX_LOG_SIZE {
+            notes.push(format!(
+                "{}: {} MiB, over the 1 GiB bound of `check`: not hunted; run `portcullis hunt {}`",
+                path.display(),
+                md.len() >> 20,
+                path.display()
+            ));
+            continue;
+        }
+        files.push(path);
+    }
+    files.sort();
+    (files, notes)
+}
+
+/// What the sign-in hunt of `check` found.
+#[derive(Debug, Default)]
+pub(crate) struct SignIn {
+    /// Logs hunted.
+    pub files: Vec<PathBuf>,
+    /// Logs skipped (size), one note each.
+    pub skipped: Vec<String>,
+    /// Files read and events read.
+    pub files_read: usize,
+    pub events: u64,
+    /// High and critical detections: critical first, then by time.
+    pub serious: Vec<Detection>,
+    /// Medium detections.
+    pub medium: usize,
+    /// Logs (or parts) that could not be read.
+    pub problems: Vec<String>,
+}
+
+/// Hunt the given logs with the bundled rules at medium and above.
+pub(crate) fn hunt_logs(files: Vec<PathBuf>, skipped: Vec<String>) -> SignIn {
+    let mut s = SignIn {
+        skipped,
+        ..SignIn::default()
+    };
+    if files.is_empty() {
+        return s;
+    }
+    let (hunt, _issues) = Hunt::new(HuntOptions {
+        bundled: true,
+        min_level: Level::Medium,
+        ..HuntOptions::default()
+    });
+    let mut serious = Vec::new();
+    let mut medium = 0usize;
+    let report = hunt.run(&files, &mut |d: Detection| {
+        if d.level >= Level::High {
+            serious.push(d);
+        } else {
+            medium += 1;
+        }
+    });
+    serious.sort_by(|a, b| b.level.cmp(&a.level).then(a.time.cmp(&b.time)));
+    s.files = files;
+    s.files_read = report.files_read;
+    s.events = report.events;
+    s.serious = serious;
+    s.medium = medium;
+    s.problems = report
+        .unreadable
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .chain(
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.to_string()),
+        )
+        .collect();
+    s
+}
+
+/// The "Sign-in attacks" section of the check report.
+pub(crate) fn sign_in_section(s: &SignIn, dir: &Path) -> String {
+    let mut out = String::from("Sign-in attacks:\n");
+    for n in &s.skipped {
+        out.push_str(&format!("  Note: {n}\n"));
+    }
+    if s.files.is_empty() {
+        out.push_str(&format!(
+            "  no authentication logs found (auth.log*, secure* modified in the last 30 days in {}).\n",
+            dir.display()
+        ));
+        return out;
+    }
+    out.push_str(&format!(
+        "  {} of {} log files read, {} events (the last 30 days of files in {}).\n",
+        s.files_read,
+        s.files.len(),
+        s.events,
+        dir.display()
+    ));
+    for p in &s.problems {
+        out.push_str(&format!("  Could not read: {p}\n"));
+    }
+    let base = if s.files.iter().any(|f| {
+        f.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("auth.log"))
+    }) {
+        dir.join("auth.log")
+    } else {
+        dir.join("secure")
+    };
+    if s.serious.is_empty() {
+        out.push_str("  No high or critical detection.");
+    } else {
+        out.push_str(&format!(
+            "  {} high or critical detections:\n",
+            s.serious.len()
+        ));
+        for d in s.serious.iter().take(MAX_LISTED) {
+            let who = match (&d.user, &d.correlation) {
+                (Some(u), _) => format!("user {u}"),
+                (None, Some(c)) if !c.distinct.is_empty() => {
+                    format!("{} users", c.distinct.len())
+                }
+                _ => "user unknown".to_string(),
+            };
+            out.push_str(&format!(
+                "  {} {} [{}] from {} ({who})\n",
+                d.time
+                    .map_or_else(|| "time unknown".to_string(), format_time),
+                d.title,
+                d.level,
+                d.source.as_deref().unwrap_or("an unknown source"),
+            ));
+        }
+        if s.serious.len() > MAX_LISTED {
+            out.push_str(&format!(
+                "  … and {} more: run `portcullis hunt {}` for all\n",
+                s.serious.len() - MAX_LISTED,
+                base.display()
+            ));
+        }
+    }
+    if s.medium > 0 {
+        out.push_str(&format!(
+            "{}{} medium detections (brute force of single accounts): `portcullis hunt {}` lists them.\n",
+            if s.serious.is_empty() { " " } else { "  " },
+            s.medium,
+            base.display()
+        ));
+    } else if s.serious.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// The exit code of `check`.
+pub(crate) fn check_exit(
+    assessment: u8,
+    project_late: bool,
+    project_partial: bool,
+    signin: &SignIn,
+) -> u8 {
+    if assessment == EXIT_FINDINGS || project_late || !signin.serious.is_empty() {
+        EXIT_FINDINGS
+    } else if assessment == EXIT_PARTIAL || project_partial || !signin.problems.is_empty() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    }
 }
 
 fn write_output(output: Option<&Path>, text: &str) -> Result<(), Failure> {
@@ -255,6 +476,13 @@ pub fn run_check(ui: &Ui, g: &Global, a: &CheckArgs) -> Result<u8, Failure> {
         }
         assessment = with_projects(assessment, &a.paths, &project_late, now.as_second());
     }
+    let (logs, skipped) = auth_logs(&a.log_dir, SystemTime::now());
+    let signin = hunt_logs(logs, skipped);
+    for p in &signin.problems {
+        ui.warn(&format!(
+            "{p}; the sign-in hunt is partial (run as root to read every log)"
+        ));
+    }
     let color = ui.out_color;
     let mut s = String::new();
     let bold = |t: &str| {
@@ -334,7 +562,9 @@ pub fn run_check(ui: &Ui, g: &Global, a: &CheckArgs) -> Result<u8, Failure> {
             ));
         }
     }
-    s.push_str("Sign-in attack hunt: not included yet (portcullis hunt is being built).\n\n");
+    s.push('\n');
+    s.push_str(&sign_in_section(&signin, &a.log_dir));
+    s.push('\n');
     s.push_str("Details:\n");
     s.push_str(
         "  portcullis assess                               every check, with evidence and fixes\n",
@@ -346,12 +576,116 @@ pub fn run_check(ui: &Ui, g: &Global, a: &CheckArgs) -> Result<u8, Failure> {
         t.elapsed().as_secs_f64()
     ));
     write_output(None, &s)?;
-    let code = assessment.exit_code();
-    Ok(if code == EXIT_FINDINGS || !project_late.is_empty() {
-        EXIT_FINDINGS
-    } else if code == EXIT_PARTIAL || project_partial {
-        EXIT_PARTIAL
-    } else {
-        EXIT_OK
-    })
+    Ok(check_exit(
+        assessment.exit_code(),
+        !project_late.is_empty(),
+        project_partial,
+        &signin,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunt_fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../hunt/tests/fixtures")
+            .join(name)
+    }
+
+    fn set_age(p: &Path, days: u64) {
+        let f = std::fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(days * 86_400))
+            .unwrap();
+    }
+
+    #[test]
+    fn auth_logs_recent_and_bounded() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::copy(hunt_fixture("elastic-auth.log"), p.join("auth.log")).unwrap();
+        std::fs::write(p.join("auth.log.1"), "old\n").unwrap();
+        set_age(&p.join("auth.log.1"), 40);
+        std::fs::write(p.join("secure-20261101"), "x\n").unwrap();
+        std::fs::write(p.join("syslog"), "x\n").unwrap();
+        std::fs::create_dir(p.join("auth.log.d")).unwrap();
+        // A sparse file just over 1 GiB.
+        let big = std::fs::File::create(p.join("auth.log.2")).unwrap();
+        big.set_len(MAX_LOG_SIZE + 1).unwrap();
+        let (files, notes) = auth_logs(p, SystemTime::now());
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["auth.log", "secure-20261101"]);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("auth.log.2: 1024 MiB, over the 1 GiB bound"),
+            "{notes:?}"
+        );
+        let (files, notes) = auth_logs(&p.join("missing"), SystemTime::now());
+        assert!(files.is_empty() && notes.is_empty());
+    }
+
+    #[test]
+    fn hunt_of_a_real_auth_log_finds_the_spray() {
+        let s = hunt_logs(vec![hunt_fixture("elastic-auth.log")], Vec::new());
+        assert_eq!(s.files_read, 1);
+        // 7121 lines; 85 "message repeated N times" lines stand for 325 more events.
+        assert_eq!(s.events, 7121 + 325);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(!s.serious.is_empty());
+        assert!(s.serious.iter().all(|d| d.level >= Level::High));
+        assert!(s
+            .serious
+            .iter()
+            .any(|d| d.title.starts_with("Password Spray - SSH Failures")));
+        assert!(s.medium >= 1, "brute force is medium");
+        // Critical first, then by time.
+        for w in s.serious.windows(2) {
+            assert!(
+                w[0].level > w[1].level || (w[0].level == w[1].level && w[0].time <= w[1].time)
+            );
+        }
+        let text = sign_in_section(&s, Path::new("/var/log"));
+        assert!(
+            text.starts_with("Sign-in attacks:\n  1 of 1 log files read, 7446 events"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "  {} high or critical detections:\n",
+                s.serious.len()
+            )),
+            "{text}"
+        );
+        let listed = text.lines().filter(|l| l.contains("] from ")).count();
+        assert_eq!(listed, s.serious.len().min(MAX_LISTED));
+        if s.serious.len() > MAX_LISTED {
+            assert!(
+                text.contains(&format!(
+                    "… and {} more: run `portcullis hunt /var/log/auth.log` for all",
+                    s.serious.len() - MAX_LISTED
+                )),
+                "{text}"
+            );
+        }
+        assert_eq!(check_exit(EXIT_OK, false, false, &s), EXIT_FINDINGS);
+        assert_eq!(check_exit(EXIT_PARTIAL, false, false, &s), EXIT_FINDINGS);
+    }
+
+    #[test]
+    fn no_logs_and_quiet_logs() {
+        let s = hunt_logs(Vec::new(), Vec::new());
+        let text = sign_in_section(&s, Path::new("/var/log"));
+        assert_eq!(text, "Sign-in attacks:\n  no authentication logs found (auth.log*, secure* modified in the last 30 days in /var/log).\n");
+        assert_eq!(check_exit(EXIT_OK, false, false, &s), EXIT_OK);
+        // fail2ban's sshd samples: many message variants, no attack pattern at high.
+        let s = hunt_logs(vec![hunt_fixture("fail2ban-sshd")], Vec::new());
+        assert_eq!(s.files_read, 1);
+        assert!(s.serious.is_empty(), "{:?}", s.serious);
+        assert_eq!(check_exit(EXIT_OK, false, false, &s), EXIT_OK);
+        assert_eq!(check_exit(EXIT_PARTIAL, false, false, &s), EXIT_PARTIAL);
+    }
 }

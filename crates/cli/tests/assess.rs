@@ -189,7 +189,7 @@ fn check_this_machine() {
         t.contains("for Cyber Essentials") || t.contains("NOT READY YET"),
         "{t}"
     );
-    assert!(t.contains("Sign-in attack hunt: not included yet"));
+    assert!(t.contains("\nSign-in attacks:\n"), "{t}");
     assert!(t.contains("portcullis assess --format html"));
     assert!(t.contains("Nothing was changed on this machine."));
 }
@@ -220,4 +220,58 @@ fn check_with_a_project() {
     // Late application fixes are an automatic fail (A6.5) and come first.
     assert!(t.contains("of them automatic fails"), "{t}");
     assert!(t.contains("1. No project dependency has a high or critical vulnerability with a fix older than 14 days (automatic fail)"), "{t}");
+}
+
+#[test]
+fn check_hunts_sign_in_attacks_in_the_auth_logs() {
+    // The real Ubuntu auth.log of the hunt fixtures (crates/hunt/tests/fixtures/README.md).
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hunt/tests/fixtures/elastic-auth.log"),
+        logs.path().join("auth.log"),
+    )
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let out = cmd(&d.path().join("fresh.db"))
+        .args(["check", "--log-dir"])
+        .arg(logs.path())
+        .output()
+        .unwrap();
+    // A high detection (the SSH password spray) makes check exit 1 whatever the machine.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = String::from_utf8(out.stdout).unwrap();
+    let section = t
+        .split("\nSign-in attacks:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(
+        section.starts_with("  1 of 1 log files read, 7446 events"),
+        "{section}"
+    );
+    assert!(
+        section.contains("high or critical detections:"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Password Spray - SSH Failures for Many Users From One Address [high]"),
+        "{section}"
+    );
+
+    // No logs: said plainly.
+    let empty = tempfile::tempdir().unwrap();
+    let out = cmd(&d.path().join("fresh.db"))
+        .args(["check", "--log-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("Sign-in attacks:\n  no authentication logs found"),
+        "{t}"
+    );
 }
