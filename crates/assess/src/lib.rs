@@ -18,6 +18,7 @@ mod malware;
 mod pending;
 pub mod report;
 mod rules;
+mod software;
 mod sshd;
 mod updates;
 
@@ -25,6 +26,12 @@ pub use check::Check;
 pub use host::{config_lines, FileRead, Host};
 pub use portcullis_model::{CheckResult, CheckStatus, Control, Evidence, Finding};
 pub use rules::{validate as validate_rules, RULE_FILES};
+
+/// Parse the embedded software end-of-life table (`data/software-eol.toml`):
+/// the number of software entries, or what is wrong (bad regex or date).
+pub fn validate_software_eol() -> Result<usize, String> {
+    software::table().map(|t| t.len())
+}
 use serde::Serialize;
 
 /// The JSON schema name of an assessment document.

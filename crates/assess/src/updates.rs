@@ -14,6 +14,7 @@ const DAY: i64 = 86_400;
 
 pub fn checks(host: &Host, opts: &Options, out: &mut Vec<CheckResult>) {
     out.push(os_supported(host, opts.now));
+    out.push(crate::software::unsupported(host, opts.now));
     out.push(automatic(host));
     out.push(pending(host, opts.now));
     out.push(vulnerable(host, &opts.vulns));
@@ -186,7 +187,7 @@ fn automatic(host: &Host) -> CheckResult {
     c.unknown("no dpkg, rpm or apk package database found: the update mechanism is unknown")
 }
 
-fn decompress(name: &str, raw: Vec<u8>) -> Option<Vec<u8>> {
+pub(crate) fn decompress(name: &str, raw: Vec<u8>) -> Option<Vec<u8>> {
     const LIMIT: u64 = 512 * 1024 * 1024;
     if name.ends_with(".lz4") {
         let mut out = Vec::new();

@@ -616,7 +616,7 @@ fn garbage_files_do_not_panic() {
     )
     .unwrap();
     let a = run(d.path());
-    assert_eq!(a.checks.len(), 26);
+    assert_eq!(a.checks.len(), 27);
     // Truncated passwd lines are skipped, not misread.
     std::fs::write(
         d.path().join("etc/passwd"),
@@ -704,7 +704,7 @@ fn this_machine_end_to_end() {
         },
     );
     assert!(a.live);
-    assert_eq!(a.checks.len(), 26);
+    assert_eq!(a.checks.len(), 27);
     for c in &a.checks {
         assert!(!c.title.is_empty());
         if c.status == CheckStatus::Unknown {

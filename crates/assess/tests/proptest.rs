@@ -52,7 +52,7 @@ proptest! {
         }
         let host = Host::open_with(d.path(), false);
         let a = assess(&host, &Options { now: 1_795_000_000, vulns: VulnScan::Findings(vec![]) });
-        prop_assert_eq!(a.checks.len(), 26);
+        prop_assert_eq!(a.checks.len(), 27);
         let _ = portcullis_assess::report::html(&a);
         let _ = portcullis_assess::report::json(&a);
     }

@@ -264,6 +264,11 @@ impl Engine {
         &self.rules
     }
 
+    /// The event fields the correlations fed by rule `rule` read.
+    pub fn correlation_fields(&self, rule: usize) -> Vec<&str> {
+        self.inner.correlation_fields(rule)
+    }
+
     /// Number of rules that can fire (detections compiled plus correlations).
     pub fn active(&self) -> usize {
         self.inner.active_detections() + self.inner.active_correlations()

@@ -66,9 +66,12 @@ const RANGE_BYTES: u64 = 16 << 20;
 /// A matched event waiting for the correlation engine.
 struct Pending {
     time: i64,
+    /// The event with only the fields its correlations read.
     event: Event,
-    /// The correlation-feeding rules it matched, with the matched fields.
-    rules: Vec<(usize, Vec<Box<str>>)>,
+    /// The correlation-feeding rules it matched.
+    rules: Vec<usize>,
+    /// The matched fields' text (shown in correlation detections).
+    shown: Vec<(String, String)>,
 }
 
 /// Matched events sent to the coordinator in chunks of this many.
@@ -375,6 +378,13 @@ fn worker(
     tx: &mpsc::SyncSender<Msg>,
 ) {
     let read_options = ReadOptions { year: options.year };
+    // rule → the fields its correlations read (None: feeds none)
+    let corr_fields: Vec<Option<Vec<&str>>> = engine
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.feeds_correlation.then(|| engine.correlation_fields(i)))
+        .collect();
     let mut scratch = engine.scratch();
     let mut matches: Vec<EventMatch> = Vec::new();
     loop {
@@ -416,20 +426,36 @@ fn worker(
                 if feeds > 0 {
                     match ev.time {
                         Some(t) => {
-                            let rules = matches
-                                .iter_mut()
-                                .filter(|m| {
-                                    engine
-                                        .rules()
-                                        .get(m.rule)
-                                        .is_some_and(|r| r.feeds_correlation)
+                            let mut rules = Vec::with_capacity(feeds);
+                            let mut shown: Vec<(String, String)> = Vec::new();
+                            for m in &matches {
+                                if !corr_fields.get(m.rule).is_some_and(Option::is_some) {
+                                    continue;
+                                }
+                                rules.push(m.rule);
+                                for f in &m.fields {
+                                    if !shown.iter().any(|(k, _)| **k == **f) {
+                                        if let Some(v) = ev.get(f) {
+                                            shown.push((f.to_string(), value_text(v)));
+                                        }
+                                    }
+                                }
+                            }
+                            // Keep only what the correlations read.
+                            ev.fields.retain(|(k, _)| {
+                                rules.iter().any(|&r| {
+                                    corr_fields
+                                        .get(r)
+                                        .and_then(Option::as_ref)
+                                        .is_some_and(|names| names.iter().any(|n| *n == &**k))
                                 })
-                                .map(|m| (m.rule, std::mem::take(&mut m.fields)))
-                                .collect();
+                            });
+                            ev.fields.shrink_to_fit();
                             corr.push(Pending {
                                 time: t,
                                 event: ev,
                                 rules,
+                                shown,
                             });
                             if corr.len() >= CHUNK {
                                 corr.sort_by_key(|p| p.time);
@@ -553,25 +579,15 @@ impl<'e> CorrSide<'e> {
         all.sort_by_key(|p| p.time);
         for p in all {
             let key = origin_key(&p.event.origin);
-            let mut fields: Vec<(String, String)> = Vec::new();
-            for (_, names) in &p.rules {
-                for f in names {
-                    if !fields.iter().any(|(k, _)| **k == **f) {
-                        if let Some(v) = p.event.get(f) {
-                            fields.push((f.to_string(), value_text(v)));
-                        }
-                    }
-                }
-            }
             self.recent
-                .insert(key, (p.event.origin.file.clone(), p.time, fields));
+                .insert(key, (p.event.origin.file.clone(), p.time, p.shown));
             self.recent_order.push_back(key);
             if self.recent_order.len() > RECENT_CAP {
                 if let Some(old) = self.recent_order.pop_front() {
                     self.recent.remove(&old);
                 }
             }
-            for (rule, _) in &p.rules {
+            for rule in &p.rules {
                 self.correlator.observe(*rule, &p.event, &mut self.hits);
             }
             self.take_hits(sink);

@@ -5,9 +5,11 @@ use crate::secrets::{SecretHit, SecretScanner};
 use gix::objs::Find;
 use gix::ObjectId;
 use portcullis_model::Diagnostic;
+use gix::hashtable::HashSet as OidSet;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Blobs larger than this are not scanned for secrets.
 pub const MAX_BLOB: u64 = 2 * 1024 * 1024;
@@ -151,7 +153,7 @@ pub fn read(repo: &gix::Repository, scan_secrets: bool) -> GitFacts {
     }
 
     // Every commit reachable from the tips.
-    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let mut seen = OidSet::default();
     let mut stack: Vec<ObjectId> = tips;
     let mut commits: Vec<CommitInfo> = Vec::new();
     while let Some(id) = stack.pop() {
@@ -374,7 +376,7 @@ fn walk_tree(
     root: ObjectId,
     kind: gix::hash::Kind,
     buf: &mut Vec<u8>,
-    mut seen: Option<(&mut HashSet<ObjectId>, &mut HashSet<ObjectId>)>,
+    mut seen: Option<(&mut OidSet, &mut OidSet)>,
     on_blob: &mut dyn FnMut(String, ObjectId, bool),
     diags: &mut Vec<Diagnostic>,
     disp: &str,
@@ -438,8 +440,6 @@ type Blob = (ObjectId, String, usize);
 /// a pack holding a larger object is left to the per-blob path, which
 /// reads object headers and skips blobs over [`MAX_BLOB`] unread.
 const TRAVERSAL_ALLOC_LIMIT: usize = 256 * 1024 * 1024;
-/// Decoded blobs in flight between the pack traversal and the scanners.
-const IN_FLIGHT: usize = 64;
 
 /// Every blob, once, attributed to the oldest commit holding it: the trees
 /// are walked oldest commit first (recording each blob the first time it is
@@ -456,11 +456,10 @@ fn scan_history(
 ) {
     let kind = hash_kind(repo);
     let disp = repo.git_dir().display().to_string();
-    let mut seen_trees: HashSet<ObjectId> = HashSet::new();
-    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+    let mut seen_trees = OidSet::default();
+    let mut seen_blobs = OidSet::default();
     let mut blobs: Vec<Blob> = Vec::new();
     let mut buf = Vec::new();
-    let t0 = std::time::Instant::now();
     for (ci, c) in commits.iter().enumerate() {
         walk_tree(
             repo,
@@ -474,72 +473,38 @@ fn scan_history(
         );
     }
     drop((seen_trees, seen_blobs));
-    timing("tree walk", t0);
-    let t0 = std::time::Instant::now();
-    let wanted: std::collections::HashMap<ObjectId, usize> =
+    let wanted: gix::hashtable::HashMap<ObjectId, usize> =
         blobs.iter().enumerate().map(|(i, b)| (b.0, i)).collect();
     let done: Vec<AtomicBool> = blobs.iter().map(|_| AtomicBool::new(false)).collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, 4);
-    let scanners = threads.saturating_sub(1).max(1);
-    let mut out = ChunkResult::default();
-    let large = AtomicUsize::new(0);
-    let binary = AtomicUsize::new(0);
-    let packs = pack_indices(repo.objects.store_ref().path());
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(IN_FLIGHT);
-    let rx = std::sync::Mutex::new(rx);
-    let results: Vec<ChunkResult> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..scanners)
-            .map(|_| {
-                let rx = &rx;
-                let blobs = &blobs;
-                s.spawn(move || {
-                    let scanner = SecretScanner::new();
-                    let mut out = ChunkResult::default();
-                    let mut busy = std::time::Duration::ZERO;
-                    loop {
-                        let next = match rx.lock() {
-                            Ok(r) => r.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok((i, data)) = next else { break };
-                        let Some(blob) = blobs.get(i) else { continue };
-                        out.scanned += 1;
-                        let t = std::time::Instant::now();
-                        for hit in scanner.scan(&data) {
-                            out.hits.push(((blob.0, blob.1.clone(), blob.2), hit));
-                        }
-                        busy += t.elapsed();
-                    }
-                    if std::env::var_os("PORTCULLIS_TIMING").is_some() {
-                        eprintln!("scanner busy {:.3}", busy.as_secs_f64());
-                    }
-                    out
-                })
-            })
-            .collect();
-        for idx in &packs {
-            let t = std::time::Instant::now();
-            traverse_pack(idx, kind, &wanted, &done, &large, &binary, &tx);
-            timing("one pack", t);
-        }
-        drop(tx);
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    timing("pack traversal and scan", t0);
-    let t0 = std::time::Instant::now();
-    out.large += large.into_inner();
-    out.binary += binary.into_inner();
-    // What the packs did not give: one lookup per blob.
+    let shared = Shared {
+        blobs: &blobs,
+        wanted: &wanted,
+        done: &done,
+        scanned: AtomicUsize::new(0),
+        large: AtomicUsize::new(0),
+        binary: AtomicUsize::new(0),
+        hits: Mutex::new(Vec::new()),
+    };
     let scanner = SecretScanner::new();
+    for idx in pack_indices(repo.objects.store_ref().path()) {
+        traverse_pack(&idx, kind, &shared, &scanner);
+    }
+    let mut out = ChunkResult {
+        scanned: shared.scanned.into_inner(),
+        large: shared.large.into_inner(),
+        binary: shared.binary.into_inner(),
+        hits: shared.hits.into_inner().unwrap_or_default(),
+        diagnostics: Vec::new(),
+    };
+    // What the packs did not give: one lookup per blob.
+    let scanner_for_rest = scanner;
     for (blob, d) in blobs.iter().zip(&done) {
         if !d.load(Ordering::Relaxed) {
-            scan_blob(repo, &scanner, blob, &mut buf, &mut out);
+            scan_blob(repo, &scanner_for_rest, blob, &mut buf, &mut out);
         }
     }
-    timing("per-blob lookups", t0);
-    for r in results.into_iter().chain(std::iter::once(out)) {
+    {
+        let r = out;
         facts.blobs_scanned += r.scanned;
         facts.blobs_binary += r.binary;
         facts.blobs_large += r.large;
@@ -564,12 +529,6 @@ fn scan_history(
     });
 }
 
-fn timing(what: &str, since: std::time::Instant) {
-    if std::env::var_os("PORTCULLIS_TIMING").is_some() {
-        eprintln!("{what}: {:.3} s", since.elapsed().as_secs_f64());
-    }
-}
-
 /// The `.idx` files of `objects/pack`, sorted.
 fn pack_indices(objects: &Path) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = std::fs::read_dir(objects.join("pack"))
@@ -583,24 +542,30 @@ fn pack_indices(objects: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Decode every object of one pack once, in pack order, and send the
-/// wanted text blobs (not yet seen, at most [`MAX_BLOB`], no NUL in the
-/// first 8,000 bytes) to the scanners. A pack that cannot be opened or
-/// traversed is left to the per-blob path (its blobs stay not done).
-fn traverse_pack(
-    idx: &Path,
-    kind: gix::hash::Kind,
-    wanted: &std::collections::HashMap<ObjectId, usize>,
-    done: &[AtomicBool],
-    large: &AtomicUsize,
-    binary: &AtomicUsize,
-    tx: &std::sync::mpsc::SyncSender<(usize, Vec<u8>)>,
-) {
+/// What the traversal threads share.
+struct Shared<'a> {
+    blobs: &'a [Blob],
+    wanted: &'a gix::hashtable::HashMap<ObjectId, usize>,
+    /// Per blob of `blobs`: read (scanned or skipped) already.
+    done: &'a [AtomicBool],
+    scanned: AtomicUsize,
+    large: AtomicUsize,
+    binary: AtomicUsize,
+    hits: Mutex<Vec<(Blob, SecretHit)>>,
+}
+
+/// Decode every object of one pack once, in pack order (each object
+/// inflated once, each delta applied to its already decoded base), on every
+/// core, and scan the wanted text blobs (not yet seen, at most
+/// [`MAX_BLOB`], no NUL in the first 8,000 bytes) as they come. A pack that
+/// cannot be opened or traversed is left, for the blobs it did not give, to
+/// the per-blob path.
+fn traverse_pack(idx: &Path, kind: gix::hash::Kind, shared: &Shared<'_>, scanner: &SecretScanner) {
     use gix::odb::pack::index::traverse::{with_index, SafetyCheck};
     let Ok(bundle) = gix::odb::pack::Bundle::at(idx, kind) else {
         return;
     };
-    let tx = tx.clone();
+    let scanner = scanner.clone();
     let processor = move |k: gix::objs::Kind,
                           data: &[u8],
                           entry: &gix::odb::pack::index::Entry,
@@ -608,24 +573,37 @@ fn traverse_pack(
         if k != gix::objs::Kind::Blob {
             return Ok(());
         }
-        let Some(&i) = wanted.get(&entry.oid) else {
+        let Some(&i) = shared.wanted.get(&entry.oid) else {
             return Ok(());
         };
-        let Some(d) = done.get(i) else { return Ok(()) };
+        let (Some(d), Some(blob)) = (shared.done.get(i), shared.blobs.get(i)) else {
+            return Ok(());
+        };
         if d.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
         if data.len() as u64 > MAX_BLOB {
-            large.fetch_add(1, Ordering::Relaxed);
+            shared.large.fetch_add(1, Ordering::Relaxed);
         } else if memchr::memchr(0, data.get(..8000).unwrap_or(data)).is_some() {
-            binary.fetch_add(1, Ordering::Relaxed);
-        } else if tx.send((i, data.to_vec())).is_err() {
-            // The scanners are gone: let the per-blob path read it.
-            d.store(false, Ordering::Relaxed);
+            shared.binary.fetch_add(1, Ordering::Relaxed);
+        } else {
+            shared.scanned.fetch_add(1, Ordering::Relaxed);
+            let hits = scanner.scan(data);
+            if !hits.is_empty() {
+                if let Ok(mut all) = shared.hits.lock() {
+                    all.extend(
+                        hits.into_iter()
+                            .map(|h| ((blob.0, blob.1.clone(), blob.2), h)),
+                    );
+                }
+            }
         }
         Ok(())
     };
     let interrupt = AtomicBool::new(false);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
     let _ = bundle.index.traverse_with_index(
         &bundle.pack,
         processor,
@@ -633,7 +611,7 @@ fn traverse_pack(
         &interrupt,
         with_index::Options {
             check: SafetyCheck::SkipFileAndObjectChecksumVerification,
-            thread_limit: Some(1),
+            thread_limit: Some(threads),
             alloc_limit_bytes: Some(TRAVERSAL_ALLOC_LIMIT),
         },
     );
@@ -699,3 +677,4 @@ pub fn read_blob(repo: &gix::Repository, oid: &ObjectId, max: u64) -> Option<Vec
         _ => None,
     }
 }
+

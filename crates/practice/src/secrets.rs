@@ -73,7 +73,9 @@ const ANCHORS: &[(&str, Anchor)] = &[
     ("client_secret", Anchor::Name),
 ];
 
-/// A reusable secret scanner (build once, scan many texts).
+/// A reusable secret scanner (build once, scan many texts; clones share
+/// the automaton).
+#[derive(Clone)]
 pub struct SecretScanner {
     ac: AhoCorasick,
     /// Anchors that must match case-sensitively.

@@ -140,7 +140,7 @@ pub(crate) struct CCorr {
 #[derive(Debug, Clone)]
 pub struct Engine {
     set: RuleSet,
-    slot_of: HashMap<Box<str>, u32>,
+    slot_of: FxMap<Box<str>, u32>,
     rules: Vec<Option<CRule>>,
     generic: Vec<u32>,
     by_kind: [Vec<u32>; 4],
@@ -166,7 +166,57 @@ fn kind_code(k: LogKind) -> u8 {
 const ANY_KIND: u8 = 255;
 
 /// (kind, condition slots) → joined lowercased values → rules.
-type KeyIndex = HashMap<(u8, Box<[u32]>), HashMap<String, Vec<u32>>>;
+type KeyIndex = FxMap<(u8, Box<[u32]>), FxMap<String, Vec<u32>>>;
+
+/// A fast multiply-rotate hasher (the Firefox/rustc one) for the engine's
+/// fixed lookup tables. Their keys come from the rules, and events only
+/// look keys up, so log data cannot degrade them; maps that grow from
+/// log data (correlation groups) keep the standard seeded hasher.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(d) = w.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 /// No automaton pattern for this predicate.
 const NO_AC: u32 = u32::MAX;
@@ -179,7 +229,13 @@ const MIN_AC_PATTERNS: usize = 16;
 struct AcIndex {
     /// slot → automaton (None: no pre-filter on that slot)
     per_slot: Vec<Option<aho_corasick::AhoCorasick>>,
+    /// The literals of keyword searches (case-insensitive), looked for in
+    /// every field's lowercased text: a pseudo-slot ([`KW_SLOT`]).
+    keywords: Option<aho_corasick::AhoCorasick>,
 }
+
+/// The pseudo-slot of keyword literals in `CRule::req`.
+const KW_SLOT: u32 = u32::MAX;
 
 fn contains_needle(p: &Pred) -> Option<&[u8]> {
     match p {
@@ -200,7 +256,15 @@ fn literal_of(p: &Pred) -> Option<&[u8]> {
             let l: &[u8] = match &sp.kind {
                 StrKind::Contains(f) => f.needle(),
                 StrKind::Exact(t) | StrKind::Prefix(t) | StrKind::Suffix(t) => t.as_bytes(),
-                _ => return None,
+                StrKind::Stars(st) => st.longest(),
+                StrKind::Glob(toks) => toks
+                    .iter()
+                    .filter_map(|t| match t {
+                        crate::pred::Tok::Lit(l) => Some(l.as_bytes()),
+                        _ => None,
+                    })
+                    .max_by_key(|l| l.len())?,
+                StrKind::Any => return None,
             };
             (!l.is_empty()).then_some(l)
         }
@@ -227,6 +291,37 @@ fn for_each_item(rules: &mut [Option<CRule>], f: &mut dyn FnMut(&mut CItem)) {
 
 /// Build the automata and assign pattern ids.
 fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
+    // keyword literal → id
+    let mut kw_needles: HashMap<Vec<u8>, u32> = HashMap::new();
+    for cr in rules.iter().flatten() {
+        for sr in &cr.det.searches {
+            if let CSearch::Keywords(preds) = sr {
+                for p in preds {
+                    if let Some(n) = literal_of(p) {
+                        let next = u32::try_from(kw_needles.len()).unwrap_or(NO_AC);
+                        kw_needles.entry(n.to_vec()).or_insert(next);
+                    }
+                }
+            }
+        }
+    }
+    let keywords = if kw_needles.is_empty() {
+        None
+    } else {
+        let mut pats: Vec<&[u8]> = vec![&[]; kw_needles.len()];
+        for (n, &id) in &kw_needles {
+            if let Some(p) = pats.get_mut(id as usize) {
+                *p = n.as_slice();
+            }
+        }
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&pats)
+            .ok()
+    };
+    if keywords.is_none() {
+        kw_needles.clear();
+    }
     // slot → needle → id
     let mut needles: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); nslots];
     for_each_item(rules, &mut |it| {
@@ -304,14 +399,14 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         }
     });
     for cr in rules.iter_mut().flatten() {
-        let req = required_literals(&cr.det, &cr.det.cond, &needles, &per_slot);
+        let req = required_literals(&cr.det, &cr.det.cond, &needles, &per_slot, &kw_needles);
         cr.req = req.filter(|r| !r.is_empty()).map(|mut r| {
             r.sort_unstable();
             r.dedup();
             r.into_boxed_slice()
         });
     }
-    AcIndex { per_slot }
+    AcIndex { per_slot, keywords }
 }
 
 type Lits = Vec<(u32, u32)>;
@@ -323,6 +418,7 @@ fn required_literals(
     c: &Cond,
     needles: &[HashMap<Vec<u8>, u32>],
     per_slot: &[Option<aho_corasick::AhoCorasick>],
+    kw_needles: &HashMap<Vec<u8>, u32>,
 ) -> Option<Lits> {
     let item_lits = |it: &CItem| -> Option<Lits> {
         if it.keyword {
@@ -349,8 +445,16 @@ fn required_literals(
         Some(out)
     };
     let search = |i: usize| -> Option<Lits> {
-        let CSearch::Maps(maps) = det.searches.get(i)? else {
-            return None;
+        let maps = match det.searches.get(i)? {
+            CSearch::Maps(maps) => maps,
+            // Any keyword must occur in some field's lowercased text.
+            CSearch::Keywords(preds) => {
+                let mut out = Vec::with_capacity(preds.len());
+                for p in preds {
+                    out.push((KW_SLOT, *kw_needles.get(literal_of(p)?)?));
+                }
+                return (!out.is_empty()).then_some(out);
+            }
         };
         let mut all = Vec::new();
         for m in maps {
@@ -375,13 +479,13 @@ fn required_literals(
         Cond::And(parts) => narrowest(
             parts
                 .iter()
-                .map(|p| required_literals(det, p, needles, per_slot))
+                .map(|p| required_literals(det, p, needles, per_slot, kw_needles))
                 .collect(),
         ),
         Cond::Or(parts) => union(
             parts
                 .iter()
-                .map(|p| required_literals(det, p, needles, per_slot))
+                .map(|p| required_literals(det, p, needles, per_slot, kw_needles))
                 .collect(),
         ),
         Cond::AnyOf(ids) => union(ids.iter().map(|i| search(*i)).collect()),
@@ -402,6 +506,8 @@ pub struct Scratch {
     lower: Vec<String>,
     all_gen: u32,
     all_lower: Vec<String>,
+    kw_gen: u32,
+    kw_bits: Vec<u64>,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
     hits: Vec<u32>,
@@ -411,7 +517,7 @@ pub struct Scratch {
 }
 
 struct Compiler<'a> {
-    slot_of: HashMap<Box<str>, u32>,
+    slot_of: FxMap<Box<str>, u32>,
     mapping: &'a dyn FieldMapping,
 }
 
@@ -508,7 +614,7 @@ impl Engine {
     pub fn compile(set: RuleSet, mapping: &dyn FieldMapping) -> (Engine, Vec<RuleProblem>) {
         let mut problems = Vec::new();
         let mut c = Compiler {
-            slot_of: HashMap::new(),
+            slot_of: FxMap::default(),
             mapping,
         };
         let n = set.len();
@@ -805,7 +911,7 @@ impl Engine {
         // dispatch index
         let mut generic = Vec::new();
         let mut by_kind: [Vec<u32>; 4] = Default::default();
-        let mut keyed: KeyIndex = HashMap::new();
+        let mut keyed: KeyIndex = FxMap::default();
         for (i, cr) in rules.iter_mut().enumerate() {
             let Some(cr) = cr else { continue };
             let idx = u32::try_from(i).unwrap_or(u32::MAX);
@@ -897,6 +1003,24 @@ impl Engine {
         self.feeds.contains_key(&rule)
     }
 
+    /// The event field names the correlations fed by this rule read (group-by
+    /// and value fields, every mapped alternative): an event kept only for
+    /// [`crate::CorrelationEngine::observe`] needs no other field.
+    pub fn correlation_fields(&self, rule: RuleIndex) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for &(ci, pos) in self.feeds.get(&rule).map(Vec::as_slice).unwrap_or_default() {
+            let Some(inp) = self.corrs.get(ci).and_then(|c| c.inputs.get(pos)) else {
+                continue;
+            };
+            for n in inp.group_fields.iter().flatten().chain(&inp.value_fields) {
+                if !out.contains(&n.as_str()) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
     /// A fresh scratch for one thread.
     pub fn scratch(&self) -> Scratch {
         let n = self.slot_of.len();
@@ -908,6 +1032,8 @@ impl Engine {
             lower: vec![String::new(); n],
             all_gen: 0,
             all_lower: Vec::new(),
+            kw_gen: 0,
+            kw_bits: Vec::new(),
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
             hits: Vec::new(),
@@ -1043,6 +1169,12 @@ impl Engine {
 
     fn any_literal(&self, req: &[(u32, u32)], event: &Event, sc: &mut Scratch) -> bool {
         for &(slot, id) in req {
+            if slot == KW_SLOT {
+                if self.kw_hit(sc, event, id) {
+                    return true;
+                }
+                continue;
+            }
             let Some((_, v)) = self.present(sc, slot).and_then(|fi| event.fields.get(fi)) else {
                 continue;
             };
@@ -1088,6 +1220,36 @@ impl Engine {
         sc.ac_bits
             .get(s)
             .and_then(|b| b.get(p / 64))
+            .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
+    }
+
+    /// Whether keyword pattern `id` occurs in some field's lowercased text
+    /// (the automaton runs once per event).
+    fn kw_hit(&self, sc: &mut Scratch, event: &Event, id: u32) -> bool {
+        let Some(ac) = &self.ac.keywords else {
+            return true;
+        };
+        if sc.kw_gen != sc.gen {
+            all_lower(sc, event);
+            sc.kw_gen = sc.gen;
+            let words = ac.patterns_len().div_ceil(64);
+            sc.kw_bits.clear();
+            sc.kw_bits.resize(words, 0);
+            let Scratch {
+                kw_bits, all_lower, ..
+            } = sc;
+            for text in all_lower.iter().take(event.fields.len()) {
+                for m in ac.find_overlapping_iter(text.as_str()) {
+                    let p = m.pattern().as_usize();
+                    if let Some(w) = kw_bits.get_mut(p / 64) {
+                        *w |= 1u64 << (p % 64);
+                    }
+                }
+            }
+        }
+        let p = id as usize;
+        sc.kw_bits
+            .get(p / 64)
             .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
     }
 
@@ -1179,24 +1341,7 @@ impl Engine {
     }
 
     fn eval_keywords(&self, preds: &[Pred], ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
-        if sc.all_gen != sc.gen {
-            sc.all_gen = sc.gen;
-            sc.all_lower.clear();
-            let mut buf = String::new();
-            for (_, v) in &ev.fields {
-                let mut s = String::new();
-                match v {
-                    Value::List(items) => {
-                        for it in items {
-                            s.push_str(&lower(render(it, &mut buf)));
-                            s.push('\n');
-                        }
-                    }
-                    v => s.push_str(&lower(render(v, &mut buf))),
-                }
-                sc.all_lower.push(s);
-            }
-        }
+        all_lower(sc, ev);
         for p in preds {
             for (fi, (_, v)) in ev.fields.iter().enumerate() {
                 let hit = match p {
@@ -1397,6 +1542,44 @@ fn describe(ls: &LogSource) -> String {
 }
 
 /// The lowercased text of a slot's value, cached per event.
+/// Every field's lowercased text (lists joined with `\n`), once per event,
+/// reusing the scratch's strings.
+fn all_lower(sc: &mut Scratch, ev: &Event) {
+    if sc.all_gen == sc.gen {
+        return;
+    }
+    sc.all_gen = sc.gen;
+    let n = ev.fields.len();
+    if sc.all_lower.len() < n {
+        sc.all_lower.resize(n, String::new());
+    }
+    let mut buf = String::new();
+    for ((_, v), s) in ev.fields.iter().zip(sc.all_lower.iter_mut()) {
+        s.clear();
+        match v {
+            Value::List(items) => {
+                for it in items {
+                    push_lower(s, render(it, &mut buf));
+                    s.push('\n');
+                }
+            }
+            v => push_lower(s, render(v, &mut buf)),
+        }
+    }
+}
+
+fn push_lower(out: &mut String, t: &str) {
+    if t.is_ascii() {
+        let start = out.len();
+        out.push_str(t);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&lower(t));
+    }
+}
+
 fn lower_of<'s>(sc: &'s mut Scratch, slot: u32, v: &Value) -> &'s str {
     let s = slot as usize;
     let gen = sc.gen;

@@ -60,7 +60,86 @@ pub(crate) enum StrKind {
     Contains(Box<Finder<'static>>),
     /// Any value (the pattern `*`).
     Any,
+    /// Literals and `*` only (no `?`), such as `a*b*c`: matched segment by
+    /// segment with substring search.
+    Stars(Box<Stars>),
     Glob(Vec<Tok>),
+}
+
+/// A `*`-only wildcard: `prefix*middle*…*suffix`.
+#[derive(Debug, Clone)]
+pub(crate) struct Stars {
+    pub prefix: String,
+    pub middles: Vec<Finder<'static>>,
+    pub suffix: String,
+}
+
+impl Stars {
+    fn of(toks: &[Tok]) -> Option<Stars> {
+        if toks.iter().any(|t| matches!(t, Tok::One)) {
+            return None;
+        }
+        let mut lits: Vec<&str> = Vec::new();
+        for t in toks {
+            if let Tok::Lit(l) = t {
+                lits.push(l);
+            }
+        }
+        let starts_star = matches!(toks.first(), Some(Tok::Star));
+        let ends_star = matches!(toks.last(), Some(Tok::Star));
+        let mut lits = lits.as_slice();
+        let prefix = if starts_star {
+            ""
+        } else {
+            let (f, rest) = lits.split_first()?;
+            lits = rest;
+            f
+        };
+        let suffix = if ends_star {
+            ""
+        } else {
+            let (l, rest) = lits.split_last()?;
+            lits = rest;
+            l
+        };
+        Some(Stars {
+            prefix: prefix.to_string(),
+            middles: lits
+                .iter()
+                .map(|m| Finder::new(m.as_bytes()).into_owned())
+                .collect(),
+            suffix: suffix.to_string(),
+        })
+    }
+
+    fn test(&self, h: &str) -> bool {
+        let b = h.as_bytes();
+        if !b.starts_with(self.prefix.as_bytes()) {
+            return false;
+        }
+        let mut pos = self.prefix.len();
+        for m in &self.middles {
+            match b.get(pos..).and_then(|r| m.find(r)) {
+                Some(i) => pos += i + m.needle().len(),
+                None => return false,
+            }
+        }
+        b.len() >= pos + self.suffix.len() && b.ends_with(self.suffix.as_bytes())
+    }
+
+    /// The longest literal (it must occur in any matching value).
+    pub fn longest(&self) -> &[u8] {
+        let mut best: &[u8] = self.prefix.as_bytes();
+        for m in &self.middles {
+            if m.needle().len() > best.len() {
+                best = m.needle();
+            }
+        }
+        if self.suffix.len() > best.len() {
+            best = self.suffix.as_bytes();
+        }
+        best
+    }
 }
 
 /// A string predicate (needles already lowercased unless `cased`).
@@ -94,7 +173,10 @@ impl StrPred {
             [Tok::Star, Tok::Lit(a), Tok::Star] => {
                 StrKind::Contains(Box::new(Finder::new(a.as_bytes()).into_owned()))
             }
-            _ => StrKind::Glob(toks),
+            _ => match Stars::of(&toks) {
+                Some(st) => StrKind::Stars(Box::new(st)),
+                None => StrKind::Glob(toks),
+            },
         };
         StrPred { cased, kind }
     }
@@ -107,6 +189,7 @@ impl StrPred {
             StrKind::Suffix(n) => h.ends_with(n.as_str()),
             StrKind::Contains(f) => f.find(h.as_bytes()).is_some(),
             StrKind::Any => true,
+            StrKind::Stars(st) => st.test(h),
             StrKind::Glob(t) => glob(t, h),
         }
     }

@@ -438,3 +438,69 @@ fn filter_meta_rules_exclude_matches() {
     );
     assert!(out.is_empty());
 }
+
+/// Keyword rules are pre-filtered by one automaton over every field's
+/// lowercased text; the verdicts must equal plain evaluation, also when one
+/// scratch sees events with more, then fewer fields, and with keyword
+/// searches mixed with selections, negations and numbers.
+#[test]
+fn keyword_prefilter_keeps_verdicts() {
+    let rules = "title: a\nid: ka\nlogsource: {product: windows}\ndetection:\n  keywords: ['Failed password', 'Invalid User']\n  condition: keywords\n---\ntitle: b\nid: kb\nlogsource: {product: windows}\ndetection:\n  keywords: ['segfault']\n  sel: {A: x}\n  condition: keywords or sel\n---\ntitle: c\nid: kc\nlogsource: {product: windows}\ndetection:\n  keywords: ['1234']\n  filter: {B: y}\n  condition: keywords and not filter\n---\ntitle: d\nid: kd\nlogsource: {product: windows}\ndetection:\n  keywords: ['zzz']\n  condition: not keywords\n";
+    let (set, problems) = RuleSet::from_str(rules, Path::new("k.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let e = Engine::compile(set, &IdentityMapping).0;
+    let mut sc = e.scratch();
+    let mut ids = |fields: &[(&str, Value)]| -> Vec<String> {
+        let mut out = Vec::new();
+        e.matches(&ev(fields), &mut sc, &mut out);
+        out.iter()
+            .map(|m| e.rule_set().rules()[m.rule].id.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        ids(&[
+            ("m", s("x")),
+            ("n", s("y")),
+            ("msg", s("FAILED PASSWORD for root")),
+            ("pid", Value::Int(1234)),
+        ]),
+        ["ka", "kc", "kd"]
+    );
+    // fewer fields: the earlier event's texts must not count
+    assert_eq!(ids(&[("m", s("nothing"))]), ["kd"]);
+    assert_eq!(ids(&[("A", s("x"))]), ["kb", "kd"]);
+    assert_eq!(ids(&[("A", s("kernel: segfault at 0"))]), ["kb", "kd"]);
+    assert_eq!(ids(&[("B", s("y")), ("C", Value::Int(1234))]), ["kd"]);
+    assert_eq!(
+        ids(&[("L", Value::List(vec![s("a"), s("invalid user bob")]))]),
+        ["ka", "kd"]
+    );
+    assert_eq!(ids(&[("Z", s("zzz"))]), Vec::<String>::new());
+}
+
+/// `*`-only wildcards are matched segment by segment; the verdicts are the
+/// wildcard semantics (anchored ends, segments in order, no overlap).
+#[test]
+fn star_wildcards() {
+    let d = |p: &str| format!("    sel:\n        A: '{p}'\n    condition: sel");
+    let cases: &[(&str, &str, bool)] = &[
+        ("wget * http*", "WGET -q HTTP://x", true),
+        ("wget * http*", "curl wget -q http://x", false),
+        ("*/bin/*sh -c*", "/usr/bin/bash -c id", true),
+        ("*/bin/*sh -c*", "/usr/bin/bash", false),
+        ("ab*ba", "aba", false),
+        ("ab*ba", "abba", true),
+        ("a*b*c", "axxbyyc", true),
+        ("a*b*c", "axxcyyb", false),
+        ("*x*y", "zzxzzy", true),
+        ("*x*y", "zzxzzyz", false),
+        ("a?c*", "abcd", true),
+        ("a?c*", "acd", false),
+    ];
+    for (pat, value, want) in cases {
+        assert_eq!(fires(&d(pat), &[("A", s(value))]), *want, "{pat} on {value}");
+    }
+    let k = "    keywords:\n        - 'failed * for * from'\n    condition: keywords";
+    assert!(fires(k, &[("M", s("Failed password for root from 1.2.3.4"))]));
+    assert!(!fires(k, &[("M", s("Failed password for root"))]));
+}
