@@ -57,7 +57,7 @@ fn assess_json_of_a_fixture_root() {
     assert_eq!(j["verdict"], "not_ready");
     assert_eq!(j["live"], false);
     let checks = j["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 26);
+    assert_eq!(checks.len(), 27);
     let uid0 = checks
         .iter()
         .find(|c| c["id"] == "linux.users.uid0")
