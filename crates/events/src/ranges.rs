@@ -278,7 +278,10 @@ pub fn read_range(
                 crate::json::read_jsonl(&file, reader, format, range.first_line, &mut diags, sink);
             }
         }
-        _ => diags.error(None, "this range does not belong to a line-oriented file".into()),
+        _ => diags.error(
+            None,
+            "this range does not belong to a line-oriented file".into(),
+        ),
     }
     diags.finish()
 }

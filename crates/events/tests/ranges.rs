@@ -2,9 +2,7 @@
 //! whole-file read: same times (year inference across December→January),
 //! same line numbers, same diagnostics.
 
-use portcullis_events::{
-    read_path, read_range, split_file, Event, Format, ReadOptions, TextRange,
-};
+use portcullis_events::{read_path, read_range, split_file, Event, Format, ReadOptions, TextRange};
 use portcullis_model::Diagnostic;
 use std::path::{Path, PathBuf};
 
@@ -50,7 +48,9 @@ fn syslog_ranges_equal_whole_read_across_year_rollovers() {
         "linux/elastic/auth.log",
         "linux/fail2ban/sshd",
     ]);
-    data.extend_from_slice(b"Mar  1 00:00:01 host sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2");
+    data.extend_from_slice(
+        b"Mar  1 00:00:01 host sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2",
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("auth.log");
     std::fs::write(&path, &data).unwrap();
@@ -102,7 +102,10 @@ fn jsonl_ranges_equal_whole_read() {
     assert!(!ev.is_empty());
     assert!(ev == rev);
     assert!(diags == rdiags);
-    assert_eq!(rev.last().unwrap().origin.line, ev.last().unwrap().origin.line);
+    assert_eq!(
+        rev.last().unwrap().origin.line,
+        ev.last().unwrap().origin.line
+    );
 }
 
 #[test]
@@ -139,7 +142,11 @@ fn flate2_free_gzip(data: &[u8]) -> Vec<u8> {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     out.extend_from_slice(&(!crc).to_le_bytes());

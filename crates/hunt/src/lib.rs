@@ -169,6 +169,11 @@ pub struct HuntOptions {
     /// Most matched events buffered for time ordering before they are fed
     /// to the correlation engine (later, older events are then counted late).
     pub correlation_buffer_cap: usize,
+    /// Plain syslog and JSONL files at least this large are read in byte
+    /// ranges on all workers (0: never; default 64 MiB).
+    pub split_bytes: u64,
+    /// The size of those ranges (default 16 MiB).
+    pub range_bytes: u64,
 }
 
 impl Default for HuntOptions {
@@ -184,6 +189,8 @@ impl Default for HuntOptions {
             parse_only: false,
             correlation_state_cap: 100_000,
             correlation_buffer_cap: 20_000,
+            split_bytes: 64 << 20,
+            range_bytes: 16 << 20,
         }
     }
 }

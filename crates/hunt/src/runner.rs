@@ -58,11 +58,6 @@ struct Job {
     part: Option<(usize, usize, TextRange)>,
 }
 
-/// Files at least this large are read in byte ranges on all workers.
-const SPLIT_AT: u64 = 64 << 20;
-/// The size of those ranges.
-const RANGE_BYTES: u64 = 16 << 20;
-
 /// A matched event waiting for the correlation engine.
 struct Pending {
     time: i64,
@@ -397,75 +392,75 @@ fn worker(
         let spooled = &*job.shown == "-";
         let part = job.part.as_ref().map(|(f, k, _)| (*f, *k));
         let mut on_event = |mut ev: Event| {
-                events += 1;
-                if options.parse_only {
-                    return;
-                }
-                if spooled {
-                    ev.origin.file = job.shown.clone();
-                }
-                if host.is_none() {
-                    host = first_text(&ev, HOST_FIELDS);
-                }
-                matches.clear();
-                engine.matches(&ev, &mut scratch, &mut matches);
-                let mut feeds = 0usize;
-                for m in &matches {
-                    let Some(rule) = engine.rules().get(m.rule) else {
-                        continue;
-                    };
-                    if rule.emits && rule.level >= options.min_level {
-                        if let Some(d) = event_detection(engine, m, &ev) {
-                            let _ = tx.send(Msg::Detection(Box::new(d)));
-                        }
-                    }
-                    if rule.feeds_correlation {
-                        feeds += 1;
+            events += 1;
+            if options.parse_only {
+                return;
+            }
+            if spooled {
+                ev.origin.file = job.shown.clone();
+            }
+            if host.is_none() {
+                host = first_text(&ev, HOST_FIELDS);
+            }
+            matches.clear();
+            engine.matches(&ev, &mut scratch, &mut matches);
+            let mut feeds = 0usize;
+            for m in &matches {
+                let Some(rule) = engine.rules().get(m.rule) else {
+                    continue;
+                };
+                if rule.emits && rule.level >= options.min_level {
+                    if let Some(d) = event_detection(engine, m, &ev) {
+                        let _ = tx.send(Msg::Detection(Box::new(d)));
                     }
                 }
-                if feeds > 0 {
-                    match ev.time {
-                        Some(t) => {
-                            let mut rules = Vec::with_capacity(feeds);
-                            let mut shown: Vec<(String, String)> = Vec::new();
-                            for m in &matches {
-                                if !corr_fields.get(m.rule).is_some_and(Option::is_some) {
-                                    continue;
-                                }
-                                rules.push(m.rule);
-                                for f in &m.fields {
-                                    if !shown.iter().any(|(k, _)| **k == **f) {
-                                        if let Some(v) = ev.get(f) {
-                                            shown.push((f.to_string(), value_text(v)));
-                                        }
+                if rule.feeds_correlation {
+                    feeds += 1;
+                }
+            }
+            if feeds > 0 {
+                match ev.time {
+                    Some(t) => {
+                        let mut rules = Vec::with_capacity(feeds);
+                        let mut shown: Vec<(String, String)> = Vec::new();
+                        for m in &matches {
+                            if !corr_fields.get(m.rule).is_some_and(Option::is_some) {
+                                continue;
+                            }
+                            rules.push(m.rule);
+                            for f in &m.fields {
+                                if !shown.iter().any(|(k, _)| **k == **f) {
+                                    if let Some(v) = ev.get(f) {
+                                        shown.push((f.to_string(), value_text(v)));
                                     }
                                 }
                             }
-                            // Keep only what the correlations read.
-                            ev.fields.retain(|(k, _)| {
-                                rules.iter().any(|&r| {
-                                    corr_fields
-                                        .get(r)
-                                        .and_then(Option::as_ref)
-                                        .is_some_and(|names| names.iter().any(|n| *n == &**k))
-                                })
-                            });
-                            ev.fields.shrink_to_fit();
-                            corr.push(Pending {
-                                time: t,
-                                event: ev,
-                                rules,
-                                shown,
-                            });
-                            if corr.len() >= CHUNK {
-                                corr.sort_by_key(|p| p.time);
-                                let _ = tx.send(Msg::Chunk(part, std::mem::take(&mut corr)));
-                            }
                         }
-                        None => untimed += 1,
+                        // Keep only what the correlations read.
+                        ev.fields.retain(|(k, _)| {
+                            rules.iter().any(|&r| {
+                                corr_fields
+                                    .get(r)
+                                    .and_then(Option::as_ref)
+                                    .is_some_and(|names| names.iter().any(|n| *n == &**k))
+                            })
+                        });
+                        ev.fields.shrink_to_fit();
+                        corr.push(Pending {
+                            time: t,
+                            event: ev,
+                            rules,
+                            shown,
+                        });
+                        if corr.len() >= CHUNK {
+                            corr.sort_by_key(|p| p.time);
+                            let _ = tx.send(Msg::Chunk(part, std::mem::take(&mut corr)));
+                        }
                     }
+                    None => untimed += 1,
                 }
-            };
+            }
+        };
         let diags = match &job.part {
             Some((_, _, range)) => {
                 portcullis_events::read_range(&job.path, job.format, range, &mut on_event)
@@ -671,12 +666,14 @@ impl<'e> CorrSide<'e> {
 
 /// Replace each large line-oriented file's job by jobs for its byte
 /// ranges (in file order, so workers take them roughly in order).
-fn split_large(jobs: Vec<Job>, threads: usize, read: &ReadOptions) -> (Vec<Job>, PartOrder) {
+fn split_large(jobs: Vec<Job>, threads: usize, options: &HuntOptions) -> (Vec<Job>, PartOrder) {
+    let read = &ReadOptions { year: options.year };
     let mut out = Vec::with_capacity(jobs.len());
     let mut order = PartOrder::default();
     for job in jobs {
-        let ranges = if threads > 1 && job.size >= SPLIT_AT && job.part.is_none() {
-            portcullis_events::split_file(&job.path, job.format, read, RANGE_BYTES, threads)
+        let split = options.split_bytes > 0 && job.size >= options.split_bytes;
+        let ranges = if threads > 1 && split && job.part.is_none() {
+            portcullis_events::split_file(&job.path, job.format, read, options.range_bytes, threads)
         } else {
             None
         };
@@ -777,7 +774,7 @@ pub(crate) fn run(
         options.threads
     }
     .max(1);
-    let (jobs, mut order) = split_large(jobs, want, &ReadOptions { year: options.year });
+    let (jobs, mut order) = split_large(jobs, want, options);
     let threads = want.clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut side = CorrSide {

@@ -455,3 +455,56 @@ fn garbage_repository_does_not_panic() {
         .iter()
         .any(|d| d.path.ends_with("x.yml") && d.message.contains("does not parse")));
 }
+
+/// What the history scan reported, to compare a loose and a packed copy.
+fn history_view(r: &Report) -> (Vec<String>, [usize; 3]) {
+    let mut s: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "secret-committed")
+        .map(|f| format!("{} {:?} {:?} {:?} {}", f.file, f.line, f.column, f.commit, f.message))
+        .collect();
+    s.sort();
+    let info = &r.repository;
+    (s, [info.blobs_scanned, info.blobs_binary, info.blobs_large])
+}
+
+#[test]
+fn packed_history_is_scanned_like_loose_objects() {
+    // Loose objects go through one lookup per blob; packs through the pack
+    // traversal. Both must report the same secrets, commits and counts.
+    let (repo, first, second) = bad_repo();
+    let mut big = "x".repeat(3 * 1024 * 1024);
+    big.push_str(&format!("\nkey = {}\n", aws_key()));
+    repo.write("big.txt", &big);
+    repo.commit(&[], "big", "A <a@example.org>");
+    let loose = history_view(&judge(repo.path(), &offline()));
+    assert_eq!(loose.0.len(), 2, "{loose:?}");
+    // README, settings.py, .gitignore, Cargo.toml, .env, pr.yml,
+    // requirements.txt, Dockerfile; bin/tool is binary, big.txt too large.
+    assert_eq!(loose.1, [8, 1, 1]);
+
+    // Everything packed (and the loose copies gone).
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    repo.git(&["prune-packed"]);
+    assert!(repo.git(&["count-objects", "-v"]).contains("count: 0"));
+    let packed = history_view(&judge(repo.path(), &offline()));
+    assert_eq!(packed, loose);
+    assert!(packed.0.iter().any(|l| l.contains(&first)));
+    assert!(packed.0.iter().any(|l| l.contains(&second)));
+
+    // Half packed: a later commit re-adds the key (the same blob, already
+    // in the pack) next to a new loose secret-free blob.
+    repo.commit(
+        &[(
+            "again/settings.py",
+            &format!("AWS_ACCESS_KEY_ID = \"{}\"\n", aws_key()),
+        )],
+        "Again",
+        "A <a@example.org>",
+    );
+    let mixed = judge(repo.path(), &offline());
+    let (s, counts) = history_view(&mixed);
+    assert_eq!(s, loose.0, "the re-added key is the same blob: still one finding at its first commit");
+    assert_eq!(counts, [8, 1, 1]);
+}

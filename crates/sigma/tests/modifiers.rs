@@ -498,9 +498,16 @@ fn star_wildcards() {
         ("a?c*", "acd", false),
     ];
     for (pat, value, want) in cases {
-        assert_eq!(fires(&d(pat), &[("A", s(value))]), *want, "{pat} on {value}");
+        assert_eq!(
+            fires(&d(pat), &[("A", s(value))]),
+            *want,
+            "{pat} on {value}"
+        );
     }
     let k = "    keywords:\n        - 'failed * for * from'\n    condition: keywords";
-    assert!(fires(k, &[("M", s("Failed password for root from 1.2.3.4"))]));
+    assert!(fires(
+        k,
+        &[("M", s("Failed password for root from 1.2.3.4"))]
+    ));
     assert!(!fires(k, &[("M", s("Failed password for root"))]));
 }
