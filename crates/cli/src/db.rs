@@ -46,10 +46,30 @@ pub fn open_for_scan(ui: &Ui, g: &Global) -> Result<Database, Failure> {
     Ok(db)
 }
 
+/// Open the database for writing; a new (empty) one is first filled from
+/// the bundled snapshot, so that importing or downloading one ecosystem
+/// does not leave the others without data.
+fn open_for_write(ui: &Ui, g: &Global) -> Result<Database, Failure> {
+    let mut db = Database::open(&db_path(g))?;
+    if db.is_empty()? {
+        ui.note(&format!(
+            "new database at {}: adding the bundled snapshot first",
+            db.path().display()
+        ));
+        let bar = ui.progress("importing bundled OSV records", None);
+        db.import_bundled(&mut |p| bar.set_position(p.done as u64))?;
+        bar.finish_and_clear();
+    }
+    Ok(db)
+}
+
 /// Sources older than the freshness limit: (name, days old, as of).
+/// A source whose records have all been superseded by newer copies from
+/// other sources no longer counts.
 pub fn stale_sources(sources: &[SourceStatus], now: jiff::Timestamp) -> Vec<(String, i64, String)> {
     sources
         .iter()
+        .filter(|s| s.records > 0)
         .filter_map(|s| {
             let as_of = s.data_as_of.as_deref().unwrap_or(&s.updated_at);
             let t: jiff::Timestamp = as_of.parse().ok()?;
@@ -67,7 +87,7 @@ pub fn age_days(as_of: Option<&str>, now: jiff::Timestamp) -> Option<u64> {
 pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
     match cmd {
         DbCommand::Import(a) => {
-            let mut db = Database::open(&db_path(g))?;
+            let mut db = open_for_write(ui, g)?;
             let mut code = EXIT_OK;
             for path in &a.paths {
                 let bar = ui.progress(&format!("importing {}", path.display()), None);
@@ -97,7 +117,7 @@ pub fn run(ui: &Ui, g: &Global, cmd: &DbCommand) -> Result<u8, Failure> {
             Ok(code)
         }
         DbCommand::Update(a) => {
-            let mut db = Database::open(&db_path(g))?;
+            let mut db = open_for_write(ui, g)?;
             let mut ecosystems = a.ecosystems.clone();
             if ecosystems.is_empty() {
                 let status = db.status()?;

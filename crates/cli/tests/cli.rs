@@ -272,36 +272,35 @@ fn sbom_writes_spdx_and_cyclonedx() {
 #[test]
 fn db_import_status_and_show() {
     let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
     let osv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/fixtures/osv");
-    let mut c = Command::cargo_bin("portcullis").unwrap();
-    c.env("PORTCULLIS_DB", dir.path().join("fresh.db"));
-    let out = c
-        .args(["db", "import", "--name", "fixtures"])
-        .arg(&osv)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = |args: &[&str]| {
+        Command::cargo_bin("portcullis")
+            .unwrap()
+            .env("PORTCULLIS_DB", &db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["db", "import", "--name", "fixtures", osv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A new database gets the bundled snapshot first, so importing one
+    // source never leaves the other ecosystems empty.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bundled snapshot first"));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("13 records read: 12 added"), "{text}");
-    let out = Command::cargo_bin("portcullis")
+    assert!(text.contains("13 records read"), "{text}");
+    let v = json_of(&run(&["db", "status", "--format", "json"]));
+    assert!(v["status"]["records"].as_u64().unwrap() > 9000);
+    let names: Vec<&str> = v["status"]["sources"]
+        .as_array()
         .unwrap()
-        .env("PORTCULLIS_DB", dir.path().join("fresh.db"))
-        .args(["db", "status", "--format", "json"])
-        .output()
-        .unwrap();
-    let v = json_of(&out);
-    assert_eq!(v["status"]["records"], 12);
-    assert_eq!(v["status"]["sources"][0]["name"], "fixtures");
-    let out = Command::cargo_bin("portcullis")
-        .unwrap()
-        .env("PORTCULLIS_DB", dir.path().join("fresh.db"))
-        .args(["db", "show", "CVE-2014-3616"])
-        .output()
-        .unwrap();
-    assert_eq!(json_of(&out)["id"], "DSA-3029-1");
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bundled", "fixtures"]);
+    // A second import into the same database does not add the snapshot again.
+    let out = run(&["db", "import", "--name", "fixtures", osv.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("bundled snapshot first"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 added"));
+    assert_eq!(json_of(&run(&["db", "show", "CVE-2014-3616"]))["id"], "DSA-3029-1");
 }
