@@ -442,7 +442,7 @@ fn worker(
                                 corr_fields
                                     .get(r)
                                     .and_then(Option::as_ref)
-                                    .is_some_and(|names| names.iter().any(|n| *n == &**k))
+                                    .is_some_and(|names| names.contains(&&**k))
                             })
                         });
                         ev.fields.shrink_to_fit();
@@ -828,7 +828,9 @@ pub(crate) fn run(
                     report.events += events;
                     report.events_without_time += untimed;
                     report.diagnostics.extend(diags);
-                    if let Some(h) = host {
+                    // A file's host is its first event's: for a file read in
+                    // ranges, the first range's.
+                    if let Some(h) = host.filter(|_| part.is_none_or(|(_, k)| k == 0)) {
                         side.hosts.insert(file, h);
                     }
                 }

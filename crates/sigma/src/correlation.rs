@@ -343,10 +343,13 @@ impl<'e> CorrelationEngine<'e> {
                 }
             }
             let n_inputs = c.inputs.len();
-            let g = self
-                .groups
-                .entry(gk.clone())
-                .or_insert_with(|| Group::new(t, n_inputs));
+            // Clone the key only for a new group (most events join one).
+            if !self.groups.contains_key(&gk) {
+                self.groups.insert(gk.clone(), Group::new(t, n_inputs));
+            }
+            let Some(g) = self.groups.get_mut(&gk) else {
+                continue;
+            };
             let mut t = t;
             if t < g.newest {
                 self.stats.late_events += 1;
