@@ -283,7 +283,12 @@ fn db_import_status_and_show() {
             .unwrap()
     };
     let out = run(&["db", "import", "--name", "fixtures", osv.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A new database gets the bundled snapshot first, so importing one
     // source never leaves the other ecosystems empty.
     assert!(String::from_utf8_lossy(&out.stderr).contains("bundled snapshot first"));
@@ -302,5 +307,8 @@ fn db_import_status_and_show() {
     let out = run(&["db", "import", "--name", "fixtures", osv.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("bundled snapshot first"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 added"));
-    assert_eq!(json_of(&run(&["db", "show", "CVE-2014-3616"]))["id"], "DSA-3029-1");
+    assert_eq!(
+        json_of(&run(&["db", "show", "CVE-2014-3616"]))["id"],
+        "DSA-3029-1"
+    );
 }

@@ -2,10 +2,10 @@
 //! the HEAD tree, and every blob reachable from any ref (for the secret scan).
 
 use crate::secrets::{SecretHit, SecretScanner};
+use gix::hashtable::HashSet as OidSet;
 use gix::objs::Find;
 use gix::ObjectId;
 use portcullis_model::Diagnostic;
-use gix::hashtable::HashSet as OidSet;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -487,7 +487,15 @@ fn scan_history(
     };
     let scanner = SecretScanner::new();
     for idx in pack_indices(repo.objects.store_ref().path()) {
-        traverse_pack(&idx, kind, &shared, &scanner);
+        // gix should return errors on a damaged pack; should it panic
+        // instead, the blobs it did not give go to the per-blob path.
+        let run = std::panic::AssertUnwindSafe(|| traverse_pack(&idx, kind, &shared, &scanner));
+        if std::panic::catch_unwind(run).is_err() {
+            facts.diagnostics.push(Diagnostic::warning(
+                idx.display().to_string(),
+                "the pack could not be traversed; its blobs were read one by one",
+            ));
+        }
     }
     let mut out = ChunkResult {
         scanned: shared.scanned.into_inner(),
@@ -678,3 +686,83 @@ pub fn read_blob(repo: &gix::Repository, oid: &ObjectId, max: u64) -> Option<Vec
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str], stdin: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin)
+            .expect("write");
+        let out = child.wait_with_output().expect("git ends");
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The pack traversal itself (the per-blob path would also read packs):
+    /// it scans the wanted text blob, counts the binary one, ignores the
+    /// unwanted one, and marks what it read as done.
+    #[test]
+    fn pack_traversal_scans_wanted_blobs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q"], b"");
+        let key = format!("key = {}{}\n", "AKIA", "Q3ZX7RM2WL8TPK4N");
+        let text = git(d, &["hash-object", "-w", "--stdin"], key.as_bytes());
+        let bin = git(
+            d,
+            &["hash-object", "-w", "--stdin"],
+            b"\0\x01AKIAQ3ZX7RM2WL8TPK4N",
+        );
+        let other = git(d, &["hash-object", "-w", "--stdin"], b"unwanted\n");
+        let list = format!("{text}\n{bin}\n{other}\n");
+        git(
+            d,
+            &["pack-objects", "-q", ".git/objects/pack/pack"],
+            list.as_bytes(),
+        );
+        let packs = pack_indices(&d.join(".git/objects"));
+        assert_eq!(packs.len(), 1);
+        let id = |h: &str| ObjectId::from_hex(h.as_bytes()).expect("hex");
+        let blobs: Vec<Blob> = vec![
+            (id(&text), "a.env".into(), 0),
+            (id(&bin), "b.bin".into(), 0),
+        ];
+        let wanted = blobs.iter().enumerate().map(|(i, b)| (b.0, i)).collect();
+        let done: Vec<AtomicBool> = blobs.iter().map(|_| AtomicBool::new(false)).collect();
+        let shared = Shared {
+            blobs: &blobs,
+            wanted: &wanted,
+            done: &done,
+            scanned: AtomicUsize::new(0),
+            large: AtomicUsize::new(0),
+            binary: AtomicUsize::new(0),
+            hits: Mutex::new(Vec::new()),
+        };
+        traverse_pack(
+            &packs[0],
+            gix::hash::Kind::Sha1,
+            &shared,
+            &SecretScanner::new(),
+        );
+        assert!(done.iter().all(|d| d.load(Ordering::Relaxed)));
+        assert_eq!(shared.scanned.into_inner(), 1);
+        assert_eq!(shared.binary.into_inner(), 1);
+        assert_eq!(shared.large.into_inner(), 0);
+        let hits = shared.hits.into_inner().expect("lock");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].0 .1, "a.env");
+        assert_eq!(hits[0].1.rule, "aws-access-key-id");
+    }
+}
