@@ -1,29 +1,28 @@
 #!/usr/bin/env python3
-"""Build crates/vulndb/data/osv-snapshot.zip, the OSV snapshot built into portcullis.
+"""Build crates/vulndb/data/osv-snapshot.jsonl.gz, the OSV snapshot built into portcullis.
 
 Usage: python3 scripts/make-snapshot.py [SHARED_DATA_DIR]
 (default: ../shared/data/vuln/osv relative to the repository root).
 
-Every record is copied byte for byte; entries are named <source>/<file>.json.
+One record a line, re-encoded as compact JSON (content unchanged), gzip-compressed
+as one stream so that the redundancy between records compresses away.
 Sources and licences are listed in crates/vulndb/data/README.md.
 """
-import io, os, sys, zipfile
+import gzip, io, json, os, sys, zipfile
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "data", "vuln", "osv")
-out = os.path.join(root, "crates", "vulndb", "data", "osv-snapshot.zip")
+out = os.path.join(root, "crates", "vulndb", "data", "osv-snapshot.jsonl.gz")
 
 LOOSE = ["crates.io", "PyPI", "GHSA-sample", "GHSA-maven-zeppelin", "Packagist-drupal", "PSF"]
 ZIPPED = ["Go"]
 EXTRA = [("osv.dev-testdata", ["DSA-3029-1.json", "UBUNTU-CVE-2025-38094.json"])]
 
 count = 0
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as z:
     def add(name, data):
         global count
-        info = zipfile.ZipInfo(name, date_time=(2026, 8, 21, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        z.writestr(info, data, compresslevel=9)
+        z.write(json.dumps(json.loads(data), separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
         count += 1
     for d in LOOSE:
         base = os.path.join(src, d)

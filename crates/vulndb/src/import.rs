@@ -157,6 +157,43 @@ pub(crate) enum Input<'a> {
     Path(&'a Path),
     /// A zip archive in memory (the bundled snapshot, a download).
     ZipBytes { name: &'a str, bytes: &'a [u8] },
+    /// Gzip-compressed JSON Lines in memory, one record a line (the bundled snapshot).
+    JsonLinesGz { name: &'a str, bytes: &'a [u8] },
+}
+
+fn read_json_lines_gz(
+    bytes: &[u8],
+    name: &str,
+    send: &mut dyn FnMut(Item) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let data = match line {
+            Ok(d) => d,
+            Err(e) => {
+                diags.push(Diagnostic::error(name, format!("cannot decompress: {e}")));
+                return;
+            }
+        };
+        if data.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if data.len() as u64 > MAX_RECORD_BYTES {
+            diags.push(Diagnostic::error(
+                format!("{name}:{}", i + 1),
+                "record is over the size limit; skipped",
+            ));
+            continue;
+        }
+        if !send(Item {
+            name: format!("{name}:{}", i + 1),
+            data,
+        }) {
+            return;
+        }
+    }
 }
 
 fn read_zip<R: Read + std::io::Seek>(
@@ -330,6 +367,10 @@ fn produce(
     diags: &mut Vec<Diagnostic>,
 ) -> Result<(), DbError> {
     match input {
+        Input::JsonLinesGz { name, bytes } => {
+            read_json_lines_gz(bytes, name, send, diags);
+            Ok(())
+        }
         Input::ZipBytes { name, bytes } => {
             read_zip(std::io::Cursor::new(*bytes), name, send, diags);
             Ok(())

@@ -1,4 +1,4 @@
-//! The bundled OSV snapshot: a small zip built into the binary so that a
+//! The bundled OSV snapshot: gzip-compressed JSON Lines (one record a line) built into the binary so that a
 //! scan works offline on a fresh machine. See `crates/vulndb/data/README.md`
 //! for what it holds, where it came from and its licences.
 
@@ -8,9 +8,9 @@ use crate::{Database, DbError, ImportProgress, ImportReport};
 /// The date the bundled snapshot's data was taken (its newest sources).
 pub const BUNDLED_SNAPSHOT_DATE: &str = "2026-08-21T00:00:00Z";
 
-static SNAPSHOT: &[u8] = include_bytes!("../data/osv-snapshot.zip");
+static SNAPSHOT: &[u8] = include_bytes!("../data/osv-snapshot.jsonl.gz");
 
-/// The bundled snapshot archive.
+/// The bundled snapshot: gzip-compressed JSON Lines, one OSV record a line.
 pub fn bundled_snapshot() -> &'static [u8] {
     SNAPSHOT
 }
@@ -23,7 +23,7 @@ impl Database {
     ) -> Result<ImportReport, DbError> {
         let now = jiff::Timestamp::now().to_string();
         self.import_input(
-            &Input::ZipBytes {
+            &Input::JsonLinesGz {
                 name: "bundled snapshot",
                 bytes: SNAPSHOT,
             },
