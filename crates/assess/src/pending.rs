@@ -36,6 +36,32 @@ fn is_newer(scheme: Scheme, a: &str, b: &str) -> bool {
 }
 
 /// The highest installed version of each package of this scheme.
+/// Every installed package for which the cache offers a newer version,
+/// dated by that version's build time.
+fn newer_than_installed<'a>(
+    scheme: Scheme,
+    inst: &HashMap<&str, &'a Package>,
+    avail: &HashMap<String, (String, Option<i64>)>,
+) -> Vec<Pending<'a>> {
+    let mut out = Vec::new();
+    for (n, p) in inst {
+        if let Some((v, built)) = avail.get(*n) {
+            if is_newer(scheme, v, &p.version) {
+                out.push(Pending {
+                    pkg: p,
+                    date: *built,
+                    detail: format!(
+                        "{n} {} installed; {v} available, built {}",
+                        p.version,
+                        built.map_or("?".to_string(), day)
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 fn installed(host: &Host, scheme: Scheme) -> HashMap<&str, &Package> {
     let mut m: HashMap<&str, &Package> = HashMap::new();
     for p in &host.packages {
@@ -535,21 +561,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
         None,
         "no security advisories (updateinfo) are cached: every pending update is counted, dated by its build time",
     );
-    for (n, p) in &inst {
-        if let Some((v, built)) = avail.get(*n) {
-            if is_newer(Scheme::Rpm, v, &p.version) {
-                pending.push(Pending {
-                    pkg: p,
-                    date: *built,
-                    detail: format!(
-                        "{n} {} installed; {v} available, built {}",
-                        p.version,
-                        built.map_or("?".to_string(), day)
-                    ),
-                });
-            }
-        }
-    }
+    pending.extend(newer_than_installed(Scheme::Rpm, &inst, &avail));
     conclude(
         c,
         pending,
@@ -696,22 +708,7 @@ pub(crate) fn apk(host: &Host, now: i64, mut c: Check) -> CheckResult {
         "Alpine's index has no security flag: every pending update is counted, dated by its build time (t:)",
     );
     let inst = installed(host, Scheme::Alpine);
-    let mut pending = Vec::new();
-    for (n, p) in &inst {
-        if let Some((v, built)) = avail.get(*n) {
-            if is_newer(Scheme::Alpine, v, &p.version) {
-                pending.push(Pending {
-                    pkg: p,
-                    date: *built,
-                    detail: format!(
-                        "{n} {} installed; {v} available, built {}",
-                        p.version,
-                        built.map_or("?".to_string(), day)
-                    ),
-                });
-            }
-        }
-    }
+    let pending = newer_than_installed(Scheme::Alpine, &inst, &avail);
     conclude(
         c,
         pending,
