@@ -68,6 +68,15 @@ pub enum Command {
     Check(crate::assess::CheckArgs),
     /// Score a software project against the Software Security Code of Practice.
     Practice(crate::practice::PracticeArgs),
+    /// Run the multi-tenant web service (pages for people, JSON API for agents).
+    ///
+    /// With no options: a SQLite database in the data directory, listening
+    /// on 127.0.0.1:8080. The first start creates the site admin and prints
+    /// its password once.
+    Serve(crate::serve::ServeArgs),
+    /// Report this machine to a `portcullis serve` continuously.
+    #[command(subcommand)]
+    Agent(crate::agent::AgentCommand),
 }
 
 /// What to take stock of (shared by scan and sbom).

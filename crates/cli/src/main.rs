@@ -6,12 +6,14 @@
 //! - 2: usage error, or no input could be read at all;
 //! - 3: partial: some input could not be read (the report says which).
 
+mod agent;
 mod assess;
 mod cli;
 mod db;
 mod hunt;
 mod practice;
 mod scan;
+mod serve;
 mod ui;
 
 use clap::Parser;
@@ -73,6 +75,8 @@ fn main() -> ExitCode {
         cli::Command::Assess(a) => assess::run_assess(&ui, &args.global, a),
         cli::Command::Check(a) => assess::run_check(&ui, &args.global, a),
         cli::Command::Practice(a) => practice::run_practice(&ui, &args.global, a),
+        cli::Command::Serve(a) => serve::run_serve(&ui, &args.global, a),
+        cli::Command::Agent(c) => agent::run_agent(&ui, &args.global, c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

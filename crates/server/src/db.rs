@@ -373,6 +373,26 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "assets",
         include_str!("../migrations/sqlite/0002_assets.sql"),
     ),
+    (
+        3,
+        "auth",
+        include_str!("../migrations/sqlite/0003_auth.sql"),
+    ),
+    (
+        4,
+        "findings",
+        include_str!("../migrations/sqlite/0004_findings.sql"),
+    ),
+    (
+        5,
+        "incidents",
+        include_str!("../migrations/sqlite/0005_incidents.sql"),
+    ),
+    (
+        6,
+        "certification",
+        include_str!("../migrations/sqlite/0006_certification.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -384,6 +404,26 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "assets",
         include_str!("../migrations/postgres/0002_assets.sql"),
+    ),
+    (
+        3,
+        "auth",
+        include_str!("../migrations/postgres/0003_auth.sql"),
+    ),
+    (
+        4,
+        "findings",
+        include_str!("../migrations/postgres/0004_findings.sql"),
+    ),
+    (
+        5,
+        "incidents",
+        include_str!("../migrations/postgres/0005_incidents.sql"),
+    ),
+    (
+        6,
+        "certification",
+        include_str!("../migrations/postgres/0006_certification.sql"),
     ),
 ];
 

@@ -30,6 +30,23 @@ const OPENAPI: &str = include_str!("openapi.json");
 pub struct AppState {
     /// The store.
     pub store: Store,
+    /// The configuration.
+    pub config: std::sync::Arc<crate::Config>,
+}
+
+impl AppState {
+    /// State with the default configuration.
+    pub fn new(store: Store) -> AppState {
+        AppState::with_config(store, crate::Config::default())
+    }
+
+    /// State with `config`.
+    pub fn with_config(store: Store, config: crate::Config) -> AppState {
+        AppState {
+            store,
+            config: std::sync::Arc::new(config),
+        }
+    }
 }
 
 /// An API error: `{ "error": { "code": "…", "message": "…" } }`.
@@ -83,7 +100,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/submissions", post(submit).get(list_submissions))
         .route("/api/v1/submissions/{id}", get(get_submission))
         .route("/api/v1/session", post(login).delete(logout))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .merge(crate::web::routes())
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path().starts_with("/api/") {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").into_response()
+            } else {
+                crate::web::PageError::NotFound.into_response()
+            }
+        })
         // The limit applies to the decompressed body, so a small gzip bomb
         // cannot expand past it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -98,9 +122,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(crate::background::run(state.clone(), async move {
+        let mut rx = stop_rx;
+        let _ = rx.wait_for(|stop| *stop).await;
+    }));
+    let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = jobs.await;
+    result
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM: pass it to [`serve`].
@@ -296,7 +328,15 @@ async fn submit(
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "portcullis_session";
 
-fn session_secret(headers: &HeaderMap) -> Option<&str> {
+/// The `Set-Cookie` value for a session secret (`max_age` 0 ends it).
+pub(crate) fn session_cookie(secret: &str, max_age: u32) -> String {
+    format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+    )
+}
+
+/// The session secret from the request's cookies.
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()

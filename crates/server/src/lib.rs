@@ -6,11 +6,15 @@
 //! scope (see the crate README).
 #![deny(missing_docs)]
 
+pub mod background;
+mod config;
 mod db;
 pub mod http;
 pub mod store;
 mod validate;
+pub mod web;
 
+pub use config::{Config, NotifyConfig, OidcConfig, SmtpConfig};
 use serde::Serialize;
 
 pub use http::{

@@ -15,6 +15,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::{migrate, Db, Row, Value};
+
+mod auth;
+mod certification;
+mod findings;
+mod incidents;
+pub mod outbox;
 use crate::{now, Role, Sector, StoreError, SubmissionKind};
 
 /// An organisation's ID.
@@ -312,6 +318,41 @@ impl Store {
         audit(&mut tx, Some(id), "system", "organisation.create", name).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// First start: when the service has no users at all, creates the cyber
+    /// unit's organisation and its first site admin, and returns `true`.
+    /// With any user present it changes nothing and returns `false`, so it
+    /// is safe to call on every start (also from several processes: the
+    /// unique e-mail and organisation name make a second insert fail, which
+    /// is reported as `false`).
+    pub async fn bootstrap_site_admin(
+        &self,
+        org_name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<bool, StoreError> {
+        let rows = self.db.query("SELECT COUNT(*) FROM users", vec![]).await?;
+        if rows.first().ok_or(StoreError::NotFound)?.int(0)? > 0 {
+            return Ok(false);
+        }
+        let all = Tenant(Scope::All);
+        let org = match self
+            .create_organisation(&all, org_name, Sector::CentralGovernment, 0)
+            .await
+        {
+            Ok(org) => org,
+            Err(StoreError::Conflict(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match self
+            .create_user(&all, org, email, password, Role::SiteAdmin)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// The organisations in scope, by name.

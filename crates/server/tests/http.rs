@@ -49,9 +49,7 @@ fn err_code(v: &Value) -> &str {
 #[tokio::test]
 async fn healthz_and_openapi_list_every_route() {
     let env = fresh().await;
-    let app = router(AppState {
-        store: env.store.clone(),
-    });
+    let app = router(AppState::new(env.store.clone()));
     let (st, v) = call(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["status"], "ok");
@@ -128,7 +126,7 @@ async fn enrol_submit_resend_and_refusals() {
         .create_enrolment_token(&site_admin(), a, "ci")
         .await
         .unwrap();
-    let app = router(AppState { store: s.clone() });
+    let app = router(AppState::new(s.clone()));
 
     // Enrol.
     let req = Request::post("/api/v1/enrol")
@@ -285,9 +283,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 async fn gzip_bodies_accepted_and_gzip_bombs_refused() {
     let env = fresh().await;
     let o = two_orgs(&env.store).await;
-    let app = router(AppState {
-        store: env.store.clone(),
-    });
+    let app = router(AppState::new(env.store.clone()));
     let mut req = submit_req(
         &o.a_host_token,
         Some("gz-1"),
@@ -336,9 +332,7 @@ async fn gzip_bodies_accepted_and_gzip_bombs_refused() {
 async fn host_tokens_write_only_to_their_own_organisation() {
     let env = fresh().await;
     let o = two_orgs(&env.store).await;
-    let app = router(AppState {
-        store: env.store.clone(),
-    });
+    let app = router(AppState::new(env.store.clone()));
     let (st, b) = call(
         &app,
         submit_req(&o.b_host_token, Some("same"), sbom_submission()),
@@ -372,9 +366,7 @@ fn real_socket_and_graceful_shutdown() {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(portcullis_server::serve(
             listener,
-            AppState {
-                store: env.store.clone(),
-            },
+            AppState::new(env.store.clone()),
             async {
                 let _ = stopped.await;
             },
@@ -452,7 +444,7 @@ async fn sessions_scope_reads_to_the_users_organisation() {
     )
     .await
     .unwrap();
-    let app = router(AppState { store: s.clone() });
+    let app = router(AppState::new(s.clone()));
     let (_, a) = call(
         &app,
         submit_req(&o.a_host_token, Some("a1"), sbom_submission()),

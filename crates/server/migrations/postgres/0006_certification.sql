@@ -1,0 +1,2 @@
+-- certification: reserved; see the crate README.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- auth: reserved; see the crate README.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- findings: reserved; see the crate README.
+SELECT 1;

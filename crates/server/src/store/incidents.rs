@@ -1,0 +1,4 @@
+//! Store functions: incidents (see the crate README).
+
+#[allow(unused_imports)]
+use super::Store;
