@@ -21,8 +21,21 @@ pub struct JobReport {
 
 /// Runs every job once.
 pub async fn run_due_jobs(state: &AppState) -> JobReport {
-    let report = JobReport::default();
-    let _ = state;
+    let mut report = JobReport::default();
+    let store = &state.store;
+    if let Err(e) = store.sweep_expired_sessions().await {
+        report.errors.push(format!("session sweep: {e}"));
+    }
+    if let Err(e) = store.raise_deadline_alerts().await {
+        report.errors.push(format!("incident deadlines: {e}"));
+    }
+    if let Err(e) = store.send_renewal_reminders().await {
+        report.errors.push(format!("certificate renewals: {e}"));
+    }
+    match crate::notify::deliver_due(state).await {
+        Ok(n) => report.delivered = n,
+        Err(e) => report.errors.push(format!("notifications: {e}")),
+    }
     report
 }
 

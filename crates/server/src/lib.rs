@@ -10,6 +10,7 @@ pub mod background;
 mod config;
 mod db;
 pub mod http;
+pub mod notify;
 pub mod store;
 mod validate;
 pub mod web;

@@ -713,6 +713,7 @@ impl Store {
             .await?;
         if let Some(r) = rows.first() {
             let receipt = receipt_from_row(r)?;
+            findings::extract(&mut tx, org, &from.host, receipt.id, sub.kind, &sub.body).await?;
             tx.query(
                 "INSERT INTO assets (org_id, name, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
                  ON CONFLICT (org_id, name) DO UPDATE SET last_seen = excluded.last_seen",
