@@ -2,15 +2,20 @@
 """Benchmark and conformance checks of `portcullis hunt`.
 
 Usage: python3 bench/hunt.py [--exe PATH] [--runs 3] [--skip-big] [--big-mb 1024]
-                             [--only evtx|auth|conformance]
+                             [--only evtx|auth|conformance] [--evtx-dump PATH]
+                             [--big-file PATH]
 
 (a) EVTX corpus (/work/shared/data/detection/evtx, 509 files) with the SigmaHQ
     Windows rules (sigma/rules/windows): wall time, events/s and peak RSS,
-    next to a parse-only pass of our own (`hunt --parse-only`: the same
-    readers, no rules). evtx_dump is used as a second parse floor when it is
-    on PATH (it is not installed here). Hayabusa and Chainsaw cannot be run
-    here; their figures from detection.md section 2 (590-file corpus of
-    25,062 records, 2 vCPUs) are printed for comparison.
+    side by side with the issue's parse floor, `evtx_dump -o jsonl` of the
+    `evtx` crate (`cargo install evtx --locked --root DIR`; found on PATH,
+    in /tmp/evtx-tools/bin, or given with --evtx-dump) over the same files,
+    output to /dev/null: one process per file, run sequentially (`-t 1`)
+    and two at a time (`xargs -P 2`, both cores). Our own parse-only pass
+    (`hunt --parse-only`: the same readers, no rules) is shown too.
+    Hayabusa and Chainsaw cannot be run here; their figures from
+    detection.md section 2 (590-file corpus of 25,062 records, 2 vCPUs)
+    are printed for comparison.
 (b) About 1 GB of auth.log built from the real samples (elastic auth.log,
     loghub OpenSSH_2k, fail2ban sshd): each copy is shifted 30 days later and
     its IPv4 addresses' last octet rotated, written in rsyslog's RFC 3339
@@ -46,12 +51,20 @@ def timed(cmd, stdout=subprocess.DEVNULL):
     """Run under GNU time; return (wall s, peak MiB, stderr text, returncode)."""
     tf = tempfile.NamedTemporaryFile(delete=False)
     tf.close()
-    p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", tf.name] + cmd,
+    p = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tf.name] + cmd,
                        stdout=stdout, stderr=subprocess.PIPE, text=True)
     with open(tf.name) as f:
-        wall, kib = f.read().strip().split()[-2:]
+        wall, kib, user, sys_ = f.read().strip().split()[-4:]
     os.unlink(tf.name)
-    return float(wall), int(kib) / 1024.0, p.stderr, p.returncode
+    # The CPU time rides on the stderr text (see cpu_of).
+    err = p.stderr + f"\ncpu-seconds: {float(user) + float(sys_):.2f}\n"
+    return float(wall), int(kib) / 1024.0, err, p.returncode
+
+
+def cpu_of(stderr):
+    """user+sys CPU seconds of a timed run (the machine is shared: compare these too)."""
+    m = re.search(r"cpu-seconds: ([0-9.]+)", stderr)
+    return float(m.group(1)) if m else 0.0
 
 
 def events_of(stderr):
@@ -72,7 +85,14 @@ def build():
     return os.path.join(ROOT, "target", "release", "portcullis")
 
 
-def bench_evtx(exe, runs):
+def evtx_dump_path(given):
+    for c in (given, shutil.which("evtx_dump"), "/tmp/evtx-tools/bin/evtx_dump"):
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def bench_evtx(exe, runs, evtx_dump=None):
     print("\n== (a) EVTX corpus with SigmaHQ rules/windows; (c) peak memory")
     rules = os.path.join(SIGMA, "rules", "windows")
     hunt = [exe, "hunt", EVTX, "--rules", rules, "--min-level", "informational",
@@ -80,20 +100,32 @@ def bench_evtx(exe, runs):
     parse = [exe, "hunt", EVTX, "--parse-only"]
     (w, m, err, rc), lo, hi = median_run(hunt, runs)
     ev, files, det = events_of(err)
-    print(f"portcullis hunt (SigmaHQ windows rules): {w:.2f} s (range {lo:.2f}-{hi:.2f}), "
-          f"peak {m:.0f} MiB, {ev} events in {files} files, {ev / w:,.0f} events/s, {det} detections, exit {rc}")
+    print(f"portcullis hunt (SigmaHQ windows rules): {w:.2f} s (range {lo:.2f}-{hi:.2f}, "
+          f"{cpu_of(err):.2f} s CPU), peak {m:.0f} MiB, {ev} events in {files} files, {ev / w:,.0f} events/s, {det} detections, exit {rc}")
     (pw, pm, perr, _), plo, phi = median_run(parse, runs)
     pev, _, _ = events_of(perr)
     print(f"portcullis parse only (--parse-only):    {pw:.2f} s (range {plo:.2f}-{phi:.2f}), "
           f"peak {pm:.0f} MiB, {pev / pw:,.0f} events/s")
     print(f"hunt / parse-only time ratio: {w / pw:.2f} (goal: within 3x of a parse-only pass)")
-    if shutil.which("evtx_dump"):
-        files_list = [os.path.join(d, f) for d, _, fs in os.walk(EVTX) for f in fs if f.endswith(".evtx")]
-        script = "for f in \"$@\"; do evtx_dump -o jsonl -t 1 \"$f\" >/dev/null 2>&1; done"
-        ew, em, _, _ = timed(["sh", "-c", script, "sh"] + files_list)
-        print(f"evtx_dump one process per file: {ew:.2f} s, peak {em:.0f} MiB")
+    dump = evtx_dump_path(evtx_dump)
+    if dump:
+        files_list = sorted(os.path.join(d, f) for d, _, fs in os.walk(EVTX) for f in fs if f.endswith(".evtx"))
+        lst = tempfile.NamedTemporaryFile("w", delete=False)
+        lst.write("\0".join(files_list))
+        lst.close()
+        for label, par in (("sequential, -t 1", "1"), ("2 at a time (xargs -P 2), -t 1", "2")):
+            script = f'xargs -0 -n 1 -P {par} "$0" -o jsonl -t 1 < "$1" > /dev/null 2>&1'
+            walls = []
+            for _ in range(runs):
+                ew, em, _, _ = timed(["sh", "-c", script, dump, lst.name])
+                walls.append(ew)
+            ew = statistics.median(walls)
+            print(f"evtx_dump -o jsonl, one process per file, {label}: {ew:.2f} s "
+                  f"(range {min(walls):.2f}-{max(walls):.2f}); hunt / evtx_dump = {w / ew:.2f} "
+                  f"(goal: within 3x)")
+        os.unlink(lst.name)
     else:
-        print("evtx_dump: not installed here (no network beyond package registries); "
+        print("evtx_dump: not found (cargo install evtx --locked --root /tmp/evtx-tools); "
               "the parse floor above is our own readers")
     print(f"peak memory goal < 150 MB: {'met' if m < 150 else 'NOT met'} ({m:.0f} MiB)")
     print("anchors (not run here; different 590-file corpus, same machine class):")
@@ -156,20 +188,30 @@ def build_big_auth(target_bytes, path):
     return written, k
 
 
-def bench_auth(exe, runs, mb):
+def bench_auth(exe, runs, mb, big_file=None):
     print(f"\n== (b) ~{mb} MB auth.log with all rules (bundled + SigmaHQ rules/linux)")
     tmpdir = tempfile.mkdtemp(prefix="hunt-bench-")
     path = os.path.join(tmpdir, "auth.log")
     try:
-        n, copies = build_big_auth(mb * 1024 * 1024, path)
-        print(f"built {path}: {n / 1e6:.0f} MB from {copies} shifted copies of the samples")
+        if big_file:
+            path, n = big_file, os.path.getsize(big_file)
+            print(f"using {path}: {n / 1e6:.0f} MB (built earlier by this script)")
+        else:
+            n, copies = build_big_auth(mb * 1024 * 1024, path)
+            print(f"built {path}: {n / 1e6:.0f} MB from {copies} shifted copies of the samples")
         cmd = [exe, "hunt", path, "--bundled", "--rules", os.path.join(SIGMA, "rules", "linux"),
                "--format", "jsonl", "--fail-level", "critical"]
         (w, m, err, rc), lo, hi = median_run(cmd, runs)
         ev, _, det = events_of(err)
-        print(f"portcullis hunt: {w:.2f} s (range {lo:.2f}-{hi:.2f}), peak {m:.0f} MiB, {ev} events, "
+        print(f"portcullis hunt: {w:.2f} s (range {lo:.2f}-{hi:.2f}, {cpu_of(err):.2f} s CPU), peak {m:.0f} MiB, {ev} events, "
               f"{ev / w:,.0f} events/s, {n / 1e6 / w:.0f} MB/s, {det} detections, exit {rc}")
         print(f"goal < 10 s: {'met' if w < 10 else 'NOT met'}")
+        for label, extra in (("bundled rules only", ["--format", "jsonl", "--fail-level", "critical"]),
+                             ("parse only", ["--parse-only"])):
+            (bw, bm, berr, _), blo, bhi = median_run([exe, "hunt", path] + extra, runs)
+            bev, _, bdet = events_of(berr)
+            print(f"  {label}: {bw:.2f} s (range {blo:.2f}-{bhi:.2f}, {cpu_of(berr):.2f} s CPU), "
+                  f"peak {bm:.0f} MiB, {bdet} detections")
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
@@ -211,15 +253,17 @@ def main():
     ap.add_argument("--big-mb", type=int, default=1024)
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--only", choices=["evtx", "auth", "conformance"])
+    ap.add_argument("--evtx-dump", help="path of evtx_dump (default: PATH, then /tmp/evtx-tools/bin)")
+    ap.add_argument("--big-file", help="an auth.log built earlier by this script (skips building it)")
     a = ap.parse_args()
     if not os.path.isdir(DATA):
         print(f"{DATA} is absent: nothing to benchmark (this benchmark needs the staged detection corpus)")
         return 0
     exe = a.exe or build()
     if a.only in (None, "evtx"):
-        bench_evtx(exe, a.runs)
+        bench_evtx(exe, a.runs, a.evtx_dump)
     if a.only in (None, "auth") and not a.skip_big:
-        bench_auth(exe, a.runs, a.big_mb)
+        bench_auth(exe, a.runs, a.big_mb, a.big_file)
     if a.only in (None, "conformance"):
         conformance(exe)
     return 0

@@ -11,10 +11,12 @@
 mod access;
 mod check;
 mod config;
+mod decompress;
 mod eol;
 mod firewall;
 mod host;
 mod malware;
+mod origin;
 mod pending;
 pub mod report;
 mod rules;

@@ -9,13 +9,13 @@
 //!   `APKINDEX` (`P:` name, `V:` version, `t:` build time per block).
 
 use crate::check::Check;
+use crate::decompress::Form;
 use crate::host::Host;
 use portcullis_model::{CheckResult, Package};
 use portcullis_version::Scheme;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
-use std::io::Read;
 
 const DAY: i64 = 86_400;
 /// Most bytes a decompressed metadata file may take.
@@ -382,21 +382,64 @@ fn repomd_date(text: &str) -> Option<i64> {
     best
 }
 
-/// Decompress (gzip) or pass through; a damaged stream keeps what was
-/// decompressed before the damage, with a note.
+/// Decompress by the file's name (gzip, xz, zstd, bzip2, zchunk) or pass
+/// through; a damaged stream keeps what was decompressed before the damage.
 fn decompress(name: &str, raw: Vec<u8>) -> (Vec<u8>, Option<String>) {
-    if name.ends_with(".gz") {
-        let mut out = Vec::new();
-        let r = flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(LIMIT)
-            .read_to_end(&mut out);
-        let note = r
-            .err()
-            .map(|e| format!("cannot be decompressed: {e}; the part before the damage is read"));
-        (out, note)
-    } else {
-        (raw, None)
+    crate::decompress::decompress(Form::of(name), raw, LIMIT)
+}
+
+/// Most packages read from one SQLite primary database.
+const MAX_SQLITE_ROWS: usize = 4_000_000;
+
+/// Available versions from a yum/createrepo `primary.sqlite` (its
+/// `packages` table), decompressed into memory: nothing is written.
+pub(crate) fn parse_primary_sqlite(
+    bytes: &[u8],
+    into: &mut HashMap<String, (String, Option<i64>)>,
+) -> Result<usize, String> {
+    use rusqlite::types::ValueRef;
+    fn text(v: ValueRef<'_>) -> String {
+        match v {
+            ValueRef::Text(t) => String::from_utf8_lossy(t).chars().take(256).collect(),
+            ValueRef::Integer(i) => i.to_string(),
+            _ => String::new(),
+        }
     }
+    let err = |e: rusqlite::Error| format!("not a readable SQLite primary database: {e}");
+    let mut db = rusqlite::Connection::open_in_memory().map_err(err)?;
+    db.deserialize_read_exact("main", bytes, bytes.len(), true)
+        .map_err(err)?;
+    // Views and triggers in an untrusted file may not call functions.
+    db.pragma_update(None, "trusted_schema", false)
+        .map_err(err)?;
+    let mut st = db
+        .prepare("SELECT name, arch, epoch, version, release, time_build FROM packages")
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    let mut count = 0usize;
+    while let Some(r) = rows.next().map_err(err)? {
+        if count >= MAX_SQLITE_ROWS {
+            return Err(format!(
+                "more than {MAX_SQLITE_ROWS} packages; the rest is not read"
+            ));
+        }
+        let col = |i: usize| r.get_ref(i).map(text).unwrap_or_default();
+        let (name, arch) = (col(0), col(1));
+        let version = evr(&col(2), &col(3), &col(4));
+        let built = r.get_ref(5).ok().and_then(|v| v.as_i64().ok());
+        let name = name.trim();
+        if name.is_empty() || arch == "src" || version.is_empty() {
+            continue;
+        }
+        count += 1;
+        if into
+            .get(name)
+            .is_none_or(|(old, _)| is_newer(Scheme::Rpm, &version, old))
+        {
+            into.insert(name.to_string(), (version, built));
+        }
+    }
+    Ok(count)
 }
 
 fn text_of(b: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -435,6 +478,14 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
         && host.list_dir("var/cache/libdnf5").is_empty()
         && !host.list_dir("var/cache/yum").is_empty();
     let tool = if yum { "yum" } else { "dnf" };
+    // dnf5 (Fedora 41+) caches under /var/cache/libdnf5.
+    let cache_dir = if yum {
+        "/var/cache/yum".to_string()
+    } else if host.list_dir("var/cache/dnf").is_empty() {
+        "/var/cache/libdnf5".to_string()
+    } else {
+        "/var/cache/dnf".to_string()
+    };
     let mut avail: HashMap<String, (String, Option<i64>)> = HashMap::new();
     let mut advisories: Vec<Advisory> = Vec::new();
     let (mut primaries, mut infos) = (0usize, 0usize);
@@ -460,8 +511,9 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
             if !(primary || info || sqlite) {
                 continue;
             }
-            if sqlite || !(f.ends_with(".xml") || f.ends_with(".xml.gz")) {
-                // .zck (zchunk), .xz, .bz2, .zst and the sqlite forms are not read.
+            let known =
+                f.ends_with(".xml") || f.ends_with(".sqlite") || Form::of(&f) != Form::Plain;
+            if !known {
                 unsupported.push(format!("/{rel}"));
                 continue;
             }
@@ -475,6 +527,19 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
             if let Some(n) = note {
                 damaged = true;
                 c.ev(&format!("/{rel}"), None, n);
+            }
+            if sqlite {
+                match parse_primary_sqlite(&bytes, &mut avail) {
+                    Ok(n) => {
+                        primaries += usize::from(n > 0);
+                        c.ev(&format!("/{rel}"), None, format!("{n} packages available"));
+                    }
+                    Err(e) => {
+                        damaged = true;
+                        c.ev(&format!("/{rel}"), None, e);
+                    }
+                }
+                continue;
             }
             let text = text_of(&bytes);
             let (n, err) = if primary {
@@ -496,7 +561,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
     if primaries == 0 && infos == 0 {
         if !unsupported.is_empty() {
             return c.unknown(format!(
-                "the cached repository metadata ({}) is in a form not read yet (zchunk, xz, bzip2 or SQLite): {how}",
+                "the cached repository metadata ({}) is in a form not read (only uncompressed, gzip, xz, zstd, bzip2 and zchunk XML and SQLite are): {how}",
                 unsupported.join(", ")
             ));
         }
@@ -505,7 +570,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
                 "the cached repository metadata could not be read (see the evidence): {how}"
             ));
         }
-        return c.unknown(format!("no dnf/yum repository metadata is cached under /var/cache/dnf or /var/cache/yum: {how}"));
+        return c.unknown(format!("no dnf/yum repository metadata is cached under /var/cache/dnf, /var/cache/libdnf5 or /var/cache/yum: {how}"));
     }
     let inst = installed(host, Scheme::Rpm);
     let mut pending = Vec::new();
@@ -548,7 +613,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
             date,
             damaged,
             &How {
-                what: &format!("/var/cache/{tool}"),
+                what: &cache_dir,
                 refresh: &format!("{tool} makecache"),
                 fix_cmd: &format!("{tool} upgrade --security"),
             },
@@ -557,7 +622,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
     // No updateinfo: the repository publishes no advisories; every pending
     // update counts, dated by its build time.
     c.ev(
-        &format!("/var/cache/{tool}"),
+        &cache_dir,
         None,
         "no security advisories (updateinfo) are cached: every pending update is counted, dated by its build time",
     );
@@ -569,7 +634,7 @@ pub(crate) fn rpm(host: &Host, now: i64, mut c: Check) -> CheckResult {
         date,
         damaged,
         &How {
-            what: &format!("/var/cache/{tool}"),
+            what: &cache_dir,
             refresh: &format!("{tool} makecache"),
             fix_cmd: &format!("{tool} upgrade"),
         },
@@ -676,7 +741,7 @@ pub(crate) fn apk(host: &Host, now: i64, mut c: Check) -> CheckResult {
             Ok(None) => continue,
             Err(w) => return c.unknown(format!("/{rel}: {w}")),
         };
-        let (bytes, note) = decompress(".gz", raw);
+        let (bytes, note) = crate::decompress::decompress(Form::Gzip, raw, LIMIT);
         if let Some(n) = note {
             damaged = true;
             c.ev(&format!("/{rel}"), None, n);

@@ -13,8 +13,9 @@
 
 use crate::check::Check;
 use crate::host::Host;
-use crate::{eol, updates};
+use crate::{eol, origin, updates};
 use portcullis_model::{CheckResult, Control, Ecosystem, Package};
+use portcullis_version::Scheme;
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -28,12 +29,39 @@ const DAY: i64 = 86_400;
 struct RawTable {
     third_party_markers: Vec<String>,
     distribution_origins: Vec<String>,
+    #[serde(default)]
+    distribution_vendors: Vec<String>,
+    #[serde(default)]
+    apk_distribution_repos: Vec<String>,
+    #[serde(default)]
+    distribution_repos: Vec<String>,
+    #[serde(default)]
+    rhel_family: Vec<String>,
     software: Vec<RawSoftware>,
+    #[serde(default)]
+    app_stream: Vec<AppStream>,
+}
+
+/// A RHEL application stream (dnf module stream) with its end of support.
+#[derive(Deserialize, Debug, Clone)]
+struct AppStream {
+    major: String,
+    module: String,
+    stream: String,
+    end: String,
+    /// Checked against the vendor's published table: a past end fails;
+    /// otherwise it is listed for attestation with the date given.
+    #[serde(default)]
+    verified: bool,
+    source: String,
 }
 
 #[derive(Deserialize)]
 struct RawSoftware {
     name: String,
+    /// Where the dates come from (required).
+    #[serde(default)]
+    sources: Vec<String>,
     names: Vec<String>,
     #[serde(default)]
     attest: bool,
@@ -67,22 +95,41 @@ impl Software {
 pub struct Table {
     markers: Vec<String>,
     origins: Vec<String>,
+    vendors: Vec<String>,
+    apk_repos: Vec<Regex>,
+    rpm_repos: Vec<Regex>,
+    rhel_family: Vec<String>,
     software: Vec<Software>,
+    streams: Vec<AppStream>,
 }
 
 /// Parse the table; an error names the bad entry.
 pub fn table() -> Result<Table, String> {
-    let raw: RawTable = toml::from_str(SOFTWARE_EOL_TOML).map_err(|e| e.to_string())?;
+    table_from(SOFTWARE_EOL_TOML)
+}
+
+fn table_from(text: &str) -> Result<Table, String> {
+    let raw: RawTable = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut software = Vec::with_capacity(raw.software.len());
     for s in raw.software {
         let mut names = Vec::with_capacity(s.names.len());
         for n in &s.names {
             names.push(Regex::new(n).map_err(|e| format!("{}: {e}", s.name))?);
         }
+        if s.sources.iter().all(|x| x.trim().is_empty()) {
+            return Err(format!("{}: no sources", s.name));
+        }
+        let mut prev: Option<&str> = None;
         for se in &s.series {
             if eol::day_end(&se.end).is_none() {
                 return Err(format!("{} {}: bad date {}", s.name, se.v, se.end));
             }
+            if let Some(p) = prev {
+                if !version_lt(p, &se.v) {
+                    return Err(format!("{}: series {} is not after {p}", s.name, se.v));
+                }
+            }
+            prev = Some(&se.v);
         }
         software.push(Software {
             name: s.name,
@@ -91,7 +138,32 @@ pub fn table() -> Result<Table, String> {
             series: s.series,
         });
     }
+    let mut apk_repos = Vec::new();
+    for r in &raw.apk_distribution_repos {
+        apk_repos.push(Regex::new(r).map_err(|e| format!("apk_distribution_repos: {e}"))?);
+    }
+    let mut rpm_repos = Vec::new();
+    for r in &raw.distribution_repos {
+        rpm_repos.push(Regex::new(r).map_err(|e| format!("distribution_repos: {e}"))?);
+    }
+    for a in &raw.app_stream {
+        if eol::day_end(&a.end).is_none() || a.source.trim().is_empty() {
+            return Err(format!(
+                "app_stream {}:{} (RHEL {}): bad date {} or no source",
+                a.module, a.stream, a.major, a.end
+            ));
+        }
+    }
     Ok(Table {
+        vendors: raw
+            .distribution_vendors
+            .into_iter()
+            .map(|v| v.to_ascii_lowercase())
+            .collect(),
+        apk_repos,
+        rpm_repos,
+        rhel_family: raw.rhel_family,
+        streams: raw.app_stream,
         markers: raw
             .third_party_markers
             .into_iter()
@@ -100,6 +172,16 @@ pub fn table() -> Result<Table, String> {
         origins: raw.distribution_origins,
         software,
     })
+}
+
+/// Dotted numeric order (`8.5` < `9`, `3.9` < `3.10`).
+fn version_lt(a: &str, b: &str) -> bool {
+    let parse = |s: &str| -> Vec<u64> {
+        s.split('.')
+            .map(|x| x.parse().unwrap_or(u64::MAX))
+            .collect()
+    };
+    parse(a) < parse(b)
 }
 
 /// The upstream part of a package version: epoch removed, leading digits
@@ -177,6 +259,52 @@ impl Table {
         None
     }
 
+    /// Is this RPM Vendor a distribution's own?
+    fn distribution_vendor(&self, vendor: &str) -> bool {
+        let v = vendor.to_ascii_lowercase();
+        self.vendors.iter().any(|d| v.starts_with(d.as_str()))
+    }
+
+    /// Is this dnf repository ID one of the distribution's own?
+    fn distribution_repo(&self, id: &str) -> bool {
+        self.rpm_repos.iter().any(|r| r.is_match(id))
+    }
+
+    /// Is this apk repository URL a branch of the host's own release
+    /// (`release` group of the pattern, when it has one, equal to the
+    /// host's `major.minor`)?
+    fn distribution_apk_repo(&self, url: &str, host_release: Option<&str>) -> bool {
+        self.apk_repos.iter().any(|r| {
+            r.captures(url)
+                .is_some_and(|c| match (c.name("release"), host_release) {
+                    (Some(rel), Some(h)) => {
+                        h == rel.as_str() || h.starts_with(&format!("{}.", rel.as_str()))
+                    }
+                    _ => true,
+                })
+        })
+    }
+
+    /// The application-stream entry for an enabled module stream.
+    fn stream(
+        &self,
+        os: &portcullis_ospkg::OsRelease,
+        module: &str,
+        stream: &str,
+    ) -> Option<&AppStream> {
+        let family = self
+            .rhel_family
+            .iter()
+            .any(|f| os.id == *f || os.id_like.iter().any(|l| l == f));
+        if !family {
+            return None;
+        }
+        let major = os.version_id.as_deref()?.split('.').next()?;
+        self.streams
+            .iter()
+            .find(|a| a.major == major && a.module == module && a.stream == stream)
+    }
+
     fn marker(&self, version: &str) -> Option<&str> {
         let v = version.to_ascii_lowercase();
         self.markers
@@ -197,6 +325,9 @@ struct Provided {
     full_lists: usize,
     /// Origins of non-distribution repositories seen.
     third_origins: Vec<String>,
+    /// A distribution list of a full suite could not be read to the end:
+    /// absence from the lists proves nothing.
+    damaged_full: bool,
 }
 
 /// Who provides an installed package in the cached lists.
@@ -260,7 +391,7 @@ fn read_lists(host: &Host, t: &Table, c: &mut Check) -> Provided {
                 continue;
             }
         };
-        let Some(bytes) = updates::decompress(&f, raw) else {
+        let Some(mut reader) = updates::list_reader(&f, &raw) else {
             c.ev(&format!("/{rel}"), None, "could not be decompressed");
             continue;
         };
@@ -281,17 +412,30 @@ fn read_lists(host: &Host, t: &Table, c: &mut Check) -> Provided {
             .unwrap_or("");
         // A full archive of the distribution (a third-party list or a
         // security suite alone would make most packages look obsolete).
-        if distro
+        let full = distro
             && !(suite.ends_with("-security")
                 || suite.ends_with("-updates")
-                || suite.ends_with("-backports"))
-        {
+                || suite.ends_with("-backports"));
+        if full {
             out.full_lists += 1;
         }
-        let text = String::from_utf8_lossy(&bytes);
-        // Only installed names are kept (a full archive lists ~60,000).
+        // Only installed names are kept (a full archive lists ~60,000);
+        // the list is read line by line, never held whole.
         let mut current: Option<(&str, &str)> = None;
-        for l in text.lines() {
+        let mut buf = Vec::with_capacity(256);
+        let mut damaged = false;
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(_) => {
+                    damaged = true;
+                    break;
+                }
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let l = line.trim_end_matches(['\n', '\r']);
             if let Some(n) = l.strip_prefix("Package:") {
                 current = installed.get_key_value(n.trim()).map(|(k, v)| (*k, *v));
                 if let Some((name, _)) = current {
@@ -316,6 +460,14 @@ fn read_lists(host: &Host, t: &Table, c: &mut Check) -> Provided {
                 }
             }
         }
+        if damaged {
+            c.ev(
+                &format!("/{rel}"),
+                None,
+                "could not be decompressed to the end; the part before the damage is read",
+            );
+            out.damaged_full |= full;
+        }
     }
     out
 }
@@ -326,7 +478,7 @@ fn is_dpkg(p: &Package) -> bool {
 
 /// The check `linux.updates.unsupported_software`.
 pub fn unsupported(host: &Host, now: i64) -> CheckResult {
-    let mut c = Check::new(
+    let c = Check::new(
         "linux.updates.unsupported_software",
         Control::SecurityUpdateManagement,
         &["E3-002", "E3-003"],
@@ -336,6 +488,10 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
         Ok(t) => t,
         Err(e) => return c.unknown(format!("the software end-of-life table is damaged: {e}")),
     };
+    judge(host, now, &t, c)
+}
+
+fn judge(host: &Host, now: i64, t: &Table, mut c: Check) -> CheckResult {
     if host.packages.is_empty() && host.package_sources.is_empty() {
         return c.unknown(
             "no dpkg, rpm or apk package database was read: the installed software is unknown",
@@ -349,10 +505,35 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
     });
     let dpkg = host.exists("var/lib/dpkg/status");
     let lists = if dpkg {
-        read_lists(host, &t, &mut c)
+        read_lists(host, t, &mut c)
     } else {
         Provided::default()
     };
+
+    let rpm = host
+        .packages
+        .iter()
+        .any(|p| Scheme::for_ecosystem(&p.ecosystem) == Scheme::Rpm);
+    let vendors = if rpm {
+        let (v, notes) = origin::rpm_vendors(host);
+        for n in notes {
+            c.ev("rpmdb", None, format!("{n}: RPM vendors not read"));
+        }
+        v
+    } else {
+        HashMap::new()
+    };
+    let (from_repo, from_repo_src) = if rpm {
+        origin::rpm_from_repo(host)
+    } else {
+        (HashMap::new(), None)
+    };
+    let pins = origin::apk_pins(host);
+    let alpine_release = host
+        .os
+        .as_ref()
+        .filter(|o| o.id == "alpine")
+        .and_then(|o| o.version_id.clone());
 
     let mut failed: Vec<&Package> = Vec::new();
     // Per failed software: the oldest series still supported upstream.
@@ -364,12 +545,43 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
     for &p in &by_name {
         let Some(m) = t.classify(p) else { continue };
         let seen = lists.names.get(&p.name).copied().unwrap_or_default();
+        // dnf's record of the repository, when it has one, wins over the Vendor.
+        let repo_says = from_repo
+            .get(&(p.name.clone(), p.version.clone()))
+            .filter(|_| Scheme::for_ecosystem(&p.ecosystem) == Scheme::Rpm)
+            .map(|repo| {
+                let src = from_repo_src.as_deref().unwrap_or("dnf's records");
+                if t.distribution_repo(repo) {
+                    None
+                } else if repo == "@commandline" {
+                    Some(format!(
+                        "installed from a local file (`@commandline` in {src})"
+                    ))
+                } else {
+                    Some(format!(
+                        "installed from the repository `{repo}` (per {src}), not the distribution's"
+                    ))
+                }
+            });
         let third = if let Some(mk) = t.marker(&p.version) {
             Some(format!("a third-party build (version contains `{mk}`)"))
         } else if is_dpkg(p) && seen.third_party() {
             Some(format!(
                 "only a third-party repository provides it (Origin {})",
                 lists.third_origins.join(", ")
+            ))
+        } else if let Some(verdict) = repo_says {
+            verdict
+        } else if let Some(v) = vendors.get(&p.name).filter(|v| {
+            Scheme::for_ecosystem(&p.ecosystem) == Scheme::Rpm && !t.distribution_vendor(v)
+        }) {
+            Some(format!("a third-party build (RPM vendor `{v}`)"))
+        } else if let Some((tag, url)) = pins.get(&p.name).filter(|(_, u)| {
+            Scheme::for_ecosystem(&p.ecosystem) == Scheme::Alpine
+                && !t.distribution_apk_repo(u, alpine_release.as_deref())
+        }) {
+            Some(format!(
+                "pinned to the repository @{tag} ({url}), not a branch of this Alpine release"
             ))
         } else {
             None
@@ -418,6 +630,56 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
             }
         }
     }
+    // RHEL application streams (dnf module streams) with shorter lives.
+    let mut stream_failed: Vec<String> = Vec::new();
+    let mut stream_attest: Vec<String> = Vec::new();
+    if let Some(os) = host.os.as_ref() {
+        for m in origin::enabled_modules(host) {
+            let Some(a) = t.stream(os, &m.name, &m.stream) else {
+                continue;
+            };
+            let Some(end) = eol::day_end(&a.end) else {
+                continue;
+            };
+            if now <= end {
+                c.ev(
+                    &m.file,
+                    None,
+                    format!(
+                        "module stream {}:{} enabled; supported until {} ({})",
+                        m.name, m.stream, a.end, a.source
+                    ),
+                );
+                continue;
+            }
+            let label = format!("{}:{}", m.name, m.stream);
+            if a.verified {
+                c.ev(
+                    &m.file,
+                    None,
+                    format!(
+                        "module stream {label} enabled; its RHEL {} application stream retired on {} ({} days ago; {})",
+                        a.major,
+                        a.end,
+                        (now - end) / DAY,
+                        a.source
+                    ),
+                );
+                stream_failed.push(label);
+            } else {
+                c.ev(
+                    &m.file,
+                    None,
+                    format!(
+                        "module stream {label} enabled; its RHEL {} application stream is listed as retired on {} ({}; date not yet checked against Red Hat's table)",
+                        a.major, a.end, a.source
+                    ),
+                );
+                stream_attest.push(label);
+            }
+        }
+    }
+
     if distro_kept > 0 {
         c.ev(
             "data/software-eol.toml",
@@ -434,6 +696,12 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
                 "/var/lib/apt/lists",
                 None,
                 "no complete APT package lists are cached (only security/updates suites or none): packages no repository provides any more were not looked for; run `apt-get update` and assess again",
+            );
+        } else if lists.damaged_full {
+            c.ev(
+                "/var/lib/apt/lists",
+                None,
+                "a distribution package list is damaged: packages no repository provides any more were not looked for; run `apt-get update` and assess again",
             );
         } else {
             let seen: HashSet<&str> = failed
@@ -468,6 +736,12 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
         }
     }
 
+    if failed.is_empty() && !stream_failed.is_empty() {
+        return c.fail(format!(
+            "The enabled module streams {} are past the end of their application-stream support. Switch to a supported stream (`dnf module switch-to NAME:STREAM`, see `dnf module list NAME`), or remove them (`dnf module remove --all NAME` and `dnf module reset NAME`).",
+            stream_failed.join(", ")
+        ));
+    }
     if !failed.is_empty() {
         let mut names: Vec<&str> = failed.iter().map(|p| p.name.as_str()).collect();
         names.dedup();
@@ -483,10 +757,21 @@ pub fn unsupported(host: &Host, now: i64) -> CheckResult {
         }
         let cmd = remove_cmd(host, dpkg, &names);
         let mut fix = format!("The listed packages are past their supplier's end of support. Upgrade to a supported series ({}) and move what uses them across, or remove them: `{cmd}`; or move the device into a segregated sub-set with no internet traffic (E3-003).", to.join("; "));
-        if !obsolete.is_empty() || !attest.is_empty() {
+        if !obsolete.is_empty() || !attest.is_empty() || !stream_attest.is_empty() {
             fix.push_str(" Also confirm the other listed packages are still supported by their supplier, or remove them.");
         }
+        if !stream_failed.is_empty() {
+            fix.push_str(&format!(
+                " Switch the module streams {} to supported ones (`dnf module switch-to NAME:STREAM`).",
+                stream_failed.join(", ")
+            ));
+        }
         return c.fail(fix);
+    }
+    if !stream_attest.is_empty() && attest.is_empty() && obsolete.is_empty() {
+        return c
+            .with_fix("Switch to a supported stream (`dnf module switch-to NAME:STREAM`, see `dnf module list NAME`), or remove the module.")
+            .attest(format!("Confirm from Red Hat's Application Streams life cycle that the enabled module streams {} are still supported, or switch them to supported streams (E3-002, E3-003).", stream_attest.join(", ")));
     }
     if !attest.is_empty() || !obsolete.is_empty() {
         let mut names: Vec<&str> = attest
@@ -538,6 +823,58 @@ mod tests {
         let t = table().unwrap();
         let m = t.classify(&pkg(name, version))?;
         Some((m.software.name.clone(), m.label))
+    }
+
+    #[test]
+    fn the_table_is_sourced_sorted_and_refuses_disorder() {
+        let t = table().unwrap();
+        assert_eq!(t.len(), 11);
+        assert!(version_lt("3.9", "3.10") && version_lt("8.5", "9") && !version_lt("9", "8.5"));
+        let bad = SOFTWARE_EOL_TOML.replace(
+            "  { v = \"7.0\", end = \"2019-01-10\" },\n",
+            "",
+        ).replace("  { v = \"5.6\", end = \"2018-12-31\" },\n", "  { v = \"5.6\", end = \"2018-12-31\" },\n  { v = \"7.1\", end = \"2019-12-01\" },\n");
+        assert!(table_from(&bad)
+            .err()
+            .unwrap()
+            .contains("PHP: series 7.1 is not after 7.1"));
+        let unsourced = SOFTWARE_EOL_TOML.replacen("sources = [", "nosources = [", 1);
+        assert!(table_from(&unsourced)
+            .err()
+            .unwrap()
+            .contains("PHP: no sources"));
+    }
+
+    #[test]
+    fn a_verified_retired_stream_fails() {
+        let text = SOFTWARE_EOL_TOML.replace(
+            "major = \"9\"\nmodule = \"nodejs\"",
+            "major = \"9\"\nverified = true\nmodule = \"nodejs\"",
+        );
+        assert_ne!(text, SOFTWARE_EOL_TOML);
+        let t = table_from(&text).unwrap();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rocky9-streams");
+        let host = Host::open_with(std::path::Path::new(root), false);
+        let c = Check::new("x", Control::SecurityUpdateManagement, &["E3-002"], "t");
+        // 2026-11-23
+        let r = judge(&host, 1_795_392_000, &t, c);
+        assert_eq!(r.status, portcullis_model::CheckStatus::Fail, "{r:?}");
+        let fix = r.fix.unwrap();
+        assert!(
+            fix.contains("nodejs:18") && fix.contains("dnf module switch-to"),
+            "{fix}"
+        );
+        assert!(r.evidence.iter().any(|e| e
+            .detail
+            .contains("application stream retired on 2025-04-30")));
+    }
+
+    #[test]
+    fn bad_stream_entries_are_refused() {
+        let text = format!(
+            "{SOFTWARE_EOL_TOML}\n[[app_stream]]\nmajor = \"8\"\nmodule = \"x\"\nstream = \"1\"\nend = \"2024-13-01\"\nsource = \"s\"\n"
+        );
+        assert!(table_from(&text).err().unwrap().contains("app_stream x:1"));
     }
 
     #[test]

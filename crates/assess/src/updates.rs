@@ -53,6 +53,7 @@ fn os_supported(host: &Host, now: i64) -> CheckResult {
                 (end - now) / DAY
             ),
         );
+        c.ev("data/eol.toml", None, format!("source: {}", r.source));
         return c.pass();
     }
     c.ev(
@@ -60,6 +61,7 @@ fn os_supported(host: &Host, now: i64) -> CheckResult {
         None,
         format!("{}: security support ended on {}", r.name, r.end),
     );
+    c.ev("data/eol.toml", None, format!("source: {}", r.source));
     c.fail(format!("{} no longer receives security updates. Upgrade to a supported release (on Debian: follow the release notes for the next version; on Ubuntu: do-release-upgrade), or, if you pay for extended support (Ubuntu Pro ESM, RHEL ELS, Debian ELTS), keep that contract's evidence, or move the device into a segregated sub-set with no internet access (E3-003).", r.name))
 }
 
@@ -208,6 +210,26 @@ pub(crate) fn decompress(name: &str, raw: Vec<u8>) -> Option<Vec<u8>> {
     } else {
         None
     }
+}
+
+/// A streaming reader over an APT list in its stored form (plain, lz4 or
+/// gzip), at most 512 MiB of output: the list is scanned line by line
+/// without holding its decompressed text.
+pub(crate) fn list_reader<'a>(name: &str, raw: &'a [u8]) -> Option<Box<dyn std::io::BufRead + 'a>> {
+    const LIMIT: u64 = 512 * 1024 * 1024;
+    let r: Box<dyn Read + 'a> = if name.ends_with(".lz4") {
+        Box::new(lz4_flex::frame::FrameDecoder::new(raw))
+    } else if name.ends_with(".gz") {
+        Box::new(flate2::read::GzDecoder::new(raw))
+    } else if name.ends_with("_Packages") {
+        Box::new(raw)
+    } else {
+        return None;
+    };
+    Some(Box::new(std::io::BufReader::with_capacity(
+        64 * 1024,
+        r.take(LIMIT),
+    )))
 }
 
 /// `Package:`/`Version:` pairs of an APT Packages file (highest version kept).

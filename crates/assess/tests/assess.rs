@@ -451,6 +451,10 @@ fn end_of_life_os_fails() {
         .evidence
         .iter()
         .any(|e| e.detail == "Debian 10 (buster): security support ended on 2024-06-30"));
+    assert!(c
+        .evidence
+        .iter()
+        .any(|e| e.detail.starts_with("source: wiki.debian.org/LTS")));
     std::fs::write(
         d.path().join("etc/os-release"),
         "ID=plan9\nVERSION_ID=\"4\"\n",

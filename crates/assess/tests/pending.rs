@@ -180,7 +180,7 @@ fn yum_layout_with_plain_files() {
 }
 
 #[test]
-fn dnf_without_cache_or_with_zchunk_only_is_unknown() {
+fn dnf_without_cache_or_in_an_unread_form_is_unknown() {
     let d = copy("dnf-pending");
     std::fs::remove_dir_all(d.path().join("var/cache")).unwrap();
     let c = pending(d.path());
@@ -192,14 +192,186 @@ fn dnf_without_cache_or_with_zchunk_only_is_unknown() {
         .contains("run `dnf updateinfo list --security`"));
     let repo = d.path().join("var/cache/dnf/fedora-0123/repodata");
     std::fs::create_dir_all(&repo).unwrap();
-    std::fs::write(repo.join("abc-primary.xml.zck"), b"\0ZCK1junk").unwrap();
+    std::fs::write(repo.join("abc-primary.xml.lz4"), b"\x04\x22\x4d\x18junk").unwrap();
     let c = pending(d.path());
     assert_eq!(c.status, CheckStatus::Unknown);
     let r = c.reason.as_deref().unwrap();
     assert!(
-        r.contains("abc-primary.xml.zck") && r.contains("not read yet"),
+        r.contains("abc-primary.xml.lz4") && r.contains("in a form not read"),
         "{r}"
     );
+    // A zchunk file that is not one: read, reported, unknown (never a pass).
+    std::fs::write(repo.join("abc-primary.xml.zck"), b"\0ZCK1junk").unwrap();
+    let c = pending(d.path());
+    assert_eq!(c.status, CheckStatus::Unknown, "{c:?}");
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.source.ends_with("abc-primary.xml.zck")
+                && e.detail.starts_with("cannot be decompressed (zchunk)")),
+        "{c:?}"
+    );
+}
+
+// ------------------------------------------------ Fedora 43: zchunk and the other forms
+
+const F43_UPDATES: &str = "var/cache/libdnf5/updates-2f4d85bb0a1c9e37/repodata";
+const F43_KERNEL: &str = "kernel-core 6.17.1-300.fc43 installed; 6.17.8-300.fc43 fixes it in FEDORA-2025-3c4f1e7a92 (Moderate), issued 2025-11-17";
+
+fn forms(name: &str) -> PathBuf {
+    fixture("dnf-forms").join(name)
+}
+
+/// fedora43-dnf with the updates repository's zchunk files replaced by `files`
+/// (fixture file in dnf-forms, name in the cache).
+fn f43_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = copy("fedora43-dnf");
+    let repo = d.path().join(F43_UPDATES);
+    for e in std::fs::read_dir(&repo).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".zck") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    for (from, to) in files {
+        std::fs::copy(forms(from), repo.join(to)).unwrap();
+    }
+    d
+}
+
+#[test]
+fn fedora_zchunk_metadata_with_a_dictionary_is_read() {
+    let c = pending(&fixture("fedora43-dnf"));
+    assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+    assert!(c.auto_fail);
+    // make and cmake are current; the cmake advisory is a bugfix.
+    assert_eq!(pkg_lines(&c), [F43_KERNEL]);
+    assert_eq!(
+        c.fix.as_deref(),
+        Some("Install the pending updates now: dnf upgrade --security kernel-core")
+    );
+    let ev = |end: &str| {
+        c.evidence
+            .iter()
+            .find(|e| e.source.ends_with(end))
+            .map(|e| e.detail.as_str())
+    };
+    assert_eq!(ev("-updateinfo.xml.zck"), Some("2 advisories"));
+    assert!(c.evidence.iter().any(
+        |e| e.source == "/var/cache/libdnf5" && e.detail.starts_with("the cached metadata is")
+    ));
+    assert!(c.evidence.iter().any(|e| e.source.contains("updates-")
+        && e.source.ends_with("-primary.xml.zck")
+        && e.detail == "1 packages available"));
+    assert!(c.evidence.iter().any(|e| e.source.contains("fedora-")
+        && e.source.ends_with("-primary.xml.zck")
+        && e.detail == "3 packages available"));
+}
+
+#[test]
+fn fedora_metadata_in_xz_zstd_bzip2_and_plain_zchunk_forms() {
+    for files in [
+        [
+            ("primary.xml.xz", "a1-primary.xml.xz"),
+            ("updateinfo.xml.xz", "b2-updateinfo.xml.xz"),
+        ],
+        [
+            ("primary.xml.zst", "a1-primary.xml.zst"),
+            ("updateinfo.xml.zst", "b2-updateinfo.xml.zst"),
+        ],
+        [
+            ("primary.xml.bz2", "a1-primary.xml.bz2"),
+            ("updateinfo-nodict.xml.zck", "b2-updateinfo.xml.zck"),
+        ],
+        [
+            ("primary.xml.gz", "a1-primary.xml.gz"),
+            ("updateinfo.xml.zst", "b2-updateinfo.xml.zst"),
+        ],
+    ] {
+        let d = f43_with(&files);
+        let c = pending(d.path());
+        assert_eq!(c.status, CheckStatus::Fail, "{files:?}: {c:?}");
+        assert_eq!(pkg_lines(&c), [F43_KERNEL], "{files:?}");
+        assert!(
+            c.evidence
+                .iter()
+                .any(|e| e.source.ends_with(files[0].1) && e.detail == "1 packages available"),
+            "{files:?}: {c:?}"
+        );
+    }
+}
+
+#[test]
+fn fedora_sqlite_primary_without_updateinfo_counts_by_build_time() {
+    let d = f43_with(&[("primary.sqlite.bz2", "c3-primary.sqlite.bz2")]);
+    let c = pending(d.path());
+    assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+    assert_eq!(
+        pkg_lines(&c),
+        ["kernel-core 6.17.1-300.fc43 installed; 6.17.8-300.fc43 available, built 2025-11-17"]
+    );
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.source.ends_with("c3-primary.sqlite.bz2")
+                && e.detail == "1 packages available")
+    );
+    // The root is not written to (the database is opened in memory).
+    let names: Vec<String> = std::fs::read_dir(d.path().join(F43_UPDATES))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("journal") || n.ends_with("-wal")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn yum_sqlite_cache_in_xz_and_plain_forms() {
+    let d = copy("dnf-pending");
+    std::fs::remove_dir_all(d.path().join("var/cache/dnf")).unwrap();
+    let repo = d.path().join("var/cache/yum/x86_64/8/baseos");
+    std::fs::create_dir_all(repo.join("gen")).unwrap();
+    std::fs::copy(
+        forms("rocky8-primary.sqlite.xz"),
+        repo.join("d4-primary.sqlite.xz"),
+    )
+    .unwrap();
+    let c = pending(d.path());
+    assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+    assert_eq!(
+        pkg_lines(&c),
+        ["libuuid 2.32.1-42.el8_8 installed; 2.32.1-44.el8_9 available, built 2024-01-02"]
+    );
+    assert!(c.fix.as_deref().unwrap().ends_with("yum upgrade libuuid"));
+    // yum's own unpacked copy, gen/primary_db.sqlite.
+    let mut plain = Vec::new();
+    lzma_rs::xz_decompress(
+        &mut std::io::BufReader::new(
+            std::fs::File::open(forms("rocky8-primary.sqlite.xz")).unwrap(),
+        ),
+        &mut plain,
+    )
+    .unwrap();
+    std::fs::remove_file(repo.join("d4-primary.sqlite.xz")).unwrap();
+    std::fs::write(repo.join("gen/primary_db.sqlite"), plain).unwrap();
+    let c = pending(d.path());
+    assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+    assert_eq!(pkg_lines(&c).len(), 1);
+    // A damaged database is reported, not fatal: unknown.
+    std::fs::write(
+        repo.join("gen/primary_db.sqlite"),
+        b"SQLite format 3\0garbage",
+    )
+    .unwrap();
+    let c = pending(d.path());
+    assert_eq!(c.status, CheckStatus::Unknown, "{c:?}");
+    assert!(c.evidence.iter().any(|e| e
+        .detail
+        .starts_with("not a readable SQLite primary database")));
 }
 
 #[test]

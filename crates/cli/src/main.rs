@@ -17,6 +17,12 @@ mod serve;
 mod ui;
 
 use clap::Parser;
+
+/// mimalloc: the readers and the Sigma engine allocate many small strings
+/// per event from both worker threads; it is measurably faster than the
+/// system allocator there (see `docs/benchmarks.md`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// Exit code: done, nothing at or above `--fail-on`.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use portcullis_server::{AppState, Config, NotifyConfig, SmtpConfig, Store};
+use portcullis_server::{AppState, Config, NotifyConfig, OidcConfig, SmtpConfig, Store};
 
 use crate::cli::Global;
 use crate::ui::Ui;
@@ -68,6 +68,46 @@ pub struct ServeArgs {
         value_name = "ADDRESS"
     )]
     pub smtp_to: Vec<String>,
+    /// Believe the last address of `X-Forwarded-For` as the client's (for
+    /// the sign-in limits). Only behind a reverse proxy that sets it; by
+    /// default only the connection's own address is used.
+    #[arg(long, env = "PORTCULLIS_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Single sign-on: the OpenID Connect issuer URL (https://). Needs
+    /// --base-url, --oidc-client-id and PORTCULLIS_OIDC_CLIENT_SECRET; users
+    /// sign in by their verified e-mail address to an existing account.
+    #[arg(long, env = "PORTCULLIS_OIDC_ISSUER", value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// Single sign-on: the client ID registered with the provider.
+    #[arg(long, env = "PORTCULLIS_OIDC_CLIENT_ID", value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+}
+
+fn oidc_config(a: &ServeArgs) -> Result<Option<OidcConfig>, Failure> {
+    let Some(issuer) = a.oidc_issuer.as_deref().filter(|i| !i.is_empty()) else {
+        return Ok(None);
+    };
+    let client_id = a
+        .oidc_client_id
+        .clone()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Failure::usage("--oidc-issuer needs --oidc-client-id"))?;
+    let client_secret = std::env::var("PORTCULLIS_OIDC_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Failure::usage("--oidc-issuer needs the client secret in PORTCULLIS_OIDC_CLIENT_SECRET")
+        })?;
+    if a.base_url.is_empty() {
+        return Err(Failure::usage(
+            "--oidc-issuer needs --base-url (the provider sends users back to BASE_URL/login/oidc/callback)",
+        ));
+    }
+    Ok(Some(OidcConfig {
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        client_id,
+        client_secret,
+    }))
 }
 
 fn default_data_dir() -> PathBuf {
@@ -141,7 +181,8 @@ pub fn run_serve(_ui: &Ui, _g: &Global, a: &ServeArgs) -> Result<u8, Failure> {
             webhooks: a.webhooks.clone(),
             smtp: smtp_config(a)?,
         },
-        oidc: None,
+        oidc: oidc_config(a)?,
+        trust_proxy: a.trust_proxy,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -156,19 +197,25 @@ pub fn run_serve(_ui: &Ui, _g: &Global, a: &ServeArgs) -> Result<u8, Failure> {
         let store = Store::open(&url).await.map_err(|e| {
             Failure::usage(format!("{shown}: cannot open the database: {e}"))
         })?;
-        let password = match std::env::var("PORTCULLIS_ADMIN_PASSWORD") {
-            Ok(p) if !p.is_empty() => p,
-            _ => random_password()?,
+        let (password, from_env) = match std::env::var("PORTCULLIS_ADMIN_PASSWORD") {
+            Ok(p) if !p.is_empty() => (p, true),
+            _ => (random_password()?, false),
         };
         let created = store
             .bootstrap_site_admin("Cyber unit", &a.admin_email, &password)
             .await
             .map_err(|e| Failure::usage(format!("cannot create the first site admin: {e}")))?;
         if created {
-            // Shown once, on the terminal that started the service; never logged elsewhere.
+            // A generated password is shown once, on the terminal that
+            // started the service; one from the environment is never echoed.
+            let shown_password = if from_env {
+                "from PORTCULLIS_ADMIN_PASSWORD".to_owned()
+            } else {
+                password.clone()
+            };
             eprintln!(
-                "first start: created site admin {} with password {password}\n  sign in at http://{}/login and set up two-factor authentication",
-                a.admin_email, a.listen
+                "first start: created site admin {} with password {shown_password}\n  sign in at /login and set up two-factor authentication (required for administrators)",
+                a.admin_email
             );
         }
         let listener = tokio::net::TcpListener::bind(a.listen).await.map_err(|e| {

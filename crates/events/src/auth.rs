@@ -4,12 +4,13 @@
 //!
 //! User names are attacker-controlled: the source is the LAST
 //! `from <addr>[ port <n>]` of a line, and the user is what precedes it.
+use crate::FieldName;
 
 use crate::Value;
 
-type Fields = Vec<(Box<str>, Value)>;
+type Fields = Vec<(FieldName, Value)>;
 
-fn put(f: &mut Fields, k: &str, v: &str) {
+fn put(f: &mut Fields, k: &'static str, v: &str) {
     f.push((k.into(), Value::Str(v.into())));
 }
 
@@ -549,7 +550,7 @@ fn login(f: &mut Fields, msg: &str) -> bool {
 /// Parse an authentication message of `service` (normalised program name:
 /// `sshd`, `sudo`, `su`, `login`…; PAM lines are recognised for any
 /// service) and append the contract fields. Fuzz-friendly entry point.
-pub fn parse_auth_message(service: &str, msg: &str, fields: &mut Vec<(Box<str>, Value)>) {
+pub fn parse_auth_message(service: &str, msg: &str, fields: &mut Vec<(FieldName, Value)>) {
     // Solaris inserts `[ID 800047 auth.info] ` before the message.
     let msg = match msg
         .strip_prefix("[ID ")

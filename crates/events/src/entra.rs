@@ -1,5 +1,6 @@
 //! Entra ID sign-in records in their three shapes, normalised to the Log
 //! Analytics `SigninLogs` names (detection.md §7).
+use crate::FieldName;
 
 use crate::winjson::scalar;
 use crate::{Event, LogKind, Origin, Value};
@@ -8,26 +9,26 @@ use std::sync::Arc;
 
 const MAX_DEPTH: usize = 16;
 
-fn flatten(prefix: &str, v: &J, depth: usize, fields: &mut Vec<(Box<str>, Value)>) {
+fn flatten(prefix: &str, v: &J, depth: usize, fields: &mut Vec<(FieldName, Value)>) {
     match v {
         J::Object(o) if depth < MAX_DEPTH => {
             for (k, child) in o {
                 flatten(&format!("{prefix}.{k}"), child, depth + 1, fields);
             }
         }
-        other => fields.push((prefix.into(), scalar(other))),
+        other => fields.push((crate::field_name(prefix), scalar(other))),
     }
 }
 
-fn set(fields: &mut Vec<(Box<str>, Value)>, name: &str, v: Value) {
+fn set(fields: &mut Vec<(FieldName, Value)>, name: &str, v: Value) {
     if let Some(slot) = fields.iter_mut().find(|(k, _)| &**k == name) {
         slot.1 = v;
     } else {
-        fields.push((name.into(), v));
+        fields.push((crate::field_name(name), v));
     }
 }
 
-fn has(fields: &[(Box<str>, Value)], name: &str) -> bool {
+fn has(fields: &[(FieldName, Value)], name: &str) -> bool {
     fields.iter().any(|(k, _)| &**k == name)
 }
 
@@ -49,7 +50,7 @@ fn la_name(k: &str) -> String {
 
 /// Graph-shaped properties (the Graph record itself, or Azure Monitor's
 /// `properties`) into Log Analytics names.
-fn graph_props(p: &Map<String, J>, fields: &mut Vec<(Box<str>, Value)>) {
+fn graph_props(p: &Map<String, J>, fields: &mut Vec<(FieldName, Value)>) {
     for (k, v) in p {
         let name = la_name(k);
         match (k.as_str(), v) {
@@ -83,7 +84,7 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
     let o = v
         .as_object()
         .ok_or("a sign-in record must be a JSON object")?;
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(48);
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(48);
     let time_text;
     if let Some(J::Object(props)) = o.get("properties") {
         // Azure Monitor diagnostic export.
@@ -139,15 +140,15 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
                 J::Object(_) => flatten(k, x, 0, &mut fields),
                 J::String(s) if s.starts_with('{') => match serde_json::from_str::<J>(s) {
                     Ok(inner @ J::Object(_)) => {
-                        fields.push((k.as_str().into(), scalar(x)));
+                        fields.push((crate::field_name(k), scalar(x)));
                         flatten(k, &inner, 0, &mut fields);
                     }
-                    _ => fields.push((k.as_str().into(), scalar(x))),
+                    _ => fields.push((crate::field_name(k), scalar(x))),
                 },
                 J::Number(_) if k == "ResultType" => {
-                    fields.push((k.as_str().into(), Value::Str(scalar(x).to_text().into())))
+                    fields.push((crate::field_name(k), Value::Str(scalar(x).to_text().into())))
                 }
-                _ => fields.push((k.as_str().into(), scalar(x))),
+                _ => fields.push((crate::field_name(k), scalar(x))),
             }
         }
         time_text = o

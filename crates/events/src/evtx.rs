@@ -2,6 +2,7 @@
 //! by a small purpose-built XML scanner (the crate's XML output is regular:
 //! no DTD, double-quoted attributes, the five predefined entities and
 //! character references).
+use crate::FieldName;
 
 use crate::{Diags, Event, LogKind, Origin, Value};
 use evtx::{EvtxParser, ParserSettings};
@@ -119,7 +120,7 @@ fn int_or_str(s: &str) -> Value {
     }
 }
 
-fn push_field(fields: &mut Vec<(Box<str>, Value)>, name: &str, v: Value) {
+fn push_field(fields: &mut Vec<(FieldName, Value)>, name: &str, v: Value) {
     if name == "Data" {
         if let Some((_, old)) = fields.iter_mut().find(|(k, _)| &**k == "Data") {
             match old {
@@ -132,7 +133,7 @@ fn push_field(fields: &mut Vec<(Box<str>, Value)>, name: &str, v: Value) {
             return;
         }
     }
-    fields.push((name.into(), v));
+    fields.push((crate::field_name(name), v));
 }
 
 struct Frame<'x> {
@@ -154,7 +155,7 @@ enum Section {
 /// into contract fields. Fuzz-friendly: any bytes in, an error string out.
 pub fn flatten_evtx_xml(
     xml: &[u8],
-    fields: &mut Vec<(Box<str>, Value)>,
+    fields: &mut Vec<(FieldName, Value)>,
 ) -> Result<SystemInfo, String> {
     let mut info = SystemInfo::default();
     let mut stack: Vec<Frame<'_>> = Vec::with_capacity(8);
@@ -317,7 +318,7 @@ fn attribute(
     key: &[u8],
     raw: &[u8],
     frame: &mut Frame<'_>,
-    fields: &mut Vec<(Box<str>, Value)>,
+    fields: &mut Vec<(FieldName, Value)>,
     info: &mut SystemInfo,
 ) {
     let elem = local(elem);
@@ -348,7 +349,7 @@ fn attribute(
             } else {
                 Value::Str(v.into())
             };
-            fields.push((name.into_owned().into_boxed_str(), val));
+            fields.push((crate::field_name(&name), val));
         }
         Section::EventData if depth == 3 && key == b"Name" => {
             frame.data_name = Some(unescape(raw).into_owned());
@@ -361,7 +362,7 @@ fn close(
     stack: &[Frame<'_>],
     frame: Frame<'_>,
     text: &[u8],
-    fields: &mut Vec<(Box<str>, Value)>,
+    fields: &mut Vec<(FieldName, Value)>,
     info: &mut SystemInfo,
 ) {
     let depth = stack.len() + 1;
@@ -389,7 +390,7 @@ fn close(
                 }
                 _ => Value::Str(t.into()),
             };
-            fields.push((name_str(name).into(), v));
+            fields.push((crate::field_name(&name_str(name)), v));
         }
         Section::EventData if depth == 3 => {
             // An empty <Data/> is "" (as evtx_dump's JSON has it).

@@ -19,6 +19,16 @@ pub(crate) fn object_to_events(
     diags: &mut Diags,
     sink: &mut dyn FnMut(Event),
 ) {
+    // A Graph page (`{"@odata.context": …, "value": […], "@odata.nextLink": …}`),
+    // whole or one page a line: its records.
+    if let Some(records) = page_records(v) {
+        for r in records {
+            if page_records(r).is_none() {
+                object_to_events(file, format, r, line, diags, sink);
+            }
+        }
+        return;
+    }
     let res = match format {
         Format::WindowsJson => crate::winjson::event_from_json(file, v, line).map(&mut *sink),
         Format::EntraJson => crate::entra::event_from_json(file, v, line).map(&mut *sink),
@@ -28,6 +38,15 @@ pub(crate) fn object_to_events(
     if let Err(msg) = res {
         diags.warning(line, format!("{msg}; record skipped"));
     }
+}
+
+/// The records of a Graph/OData page: a `value` array beside only
+/// `@odata.*` keys (or at most two other keys).
+fn page_records(v: &J) -> Option<&Vec<J>> {
+    let o = v.as_object()?;
+    let arr = o.get("value")?.as_array()?;
+    let odata = o.keys().any(|k| k.starts_with("@odata."));
+    (odata || o.len() <= 3).then_some(arr)
 }
 
 struct SeqSink<'a> {
@@ -115,17 +134,7 @@ pub(crate) fn read_json(
     let stream = serde_json::Deserializer::from_reader(reader).into_iter::<J>();
     for item in stream {
         match item {
-            Ok(v) => match v.get("value").and_then(J::as_array) {
-                Some(arr)
-                    if v.get("@odata.context").is_some()
-                        || v.as_object().is_some_and(|o| o.len() <= 3) =>
-                {
-                    for r in arr {
-                        object_to_events(file, format, r, None, diags, sink);
-                    }
-                }
-                _ => object_to_events(file, format, &v, None, diags, sink),
-            },
+            Ok(v) => object_to_events(file, format, &v, None, diags, sink),
             Err(e) => {
                 diags.warning_at(
                     e.line() as u64,

@@ -161,6 +161,97 @@ pub enum LogKind {
     Json,
 }
 
+/// A field name: most are fixed names (`host`, `EventID`) borrowed for
+/// free; names read from the data (EVTX `Data` names, JSON keys) are owned.
+pub type FieldName = Cow<'static, str>;
+
+/// Names that come up in most Windows and sign-in events: borrowed
+/// instead of allocated.
+const COMMON_NAMES: &[&str] = &[
+    "EventID",
+    "Channel",
+    "Computer",
+    "Provider_Name",
+    "Provider_Guid",
+    "EventRecordID",
+    "Level",
+    "Task",
+    "Keywords",
+    "TimeCreated",
+    "Version",
+    "Opcode",
+    "Security_UserID",
+    "Execution_ProcessID",
+    "Execution_ThreadID",
+    "EventID_Qualifiers",
+    "Correlation_ActivityID",
+    "Data",
+    "SubjectUserSid",
+    "SubjectUserName",
+    "SubjectDomainName",
+    "SubjectLogonId",
+    "TargetUserSid",
+    "TargetUserName",
+    "TargetDomainName",
+    "TargetLogonId",
+    "LogonType",
+    "LogonProcessName",
+    "AuthenticationPackageName",
+    "WorkstationName",
+    "LogonGuid",
+    "TransmittedServices",
+    "LmPackageName",
+    "KeyLength",
+    "ProcessId",
+    "ProcessName",
+    "IpAddress",
+    "IpPort",
+    "Status",
+    "SubStatus",
+    "FailureReason",
+    "Workstation",
+    "ServiceName",
+    "ServiceSid",
+    "TicketOptions",
+    "TicketEncryptionType",
+    "PreAuthType",
+    "Image",
+    "CommandLine",
+    "ParentImage",
+    "ParentCommandLine",
+    "User",
+    "UtcTime",
+    "ProcessGuid",
+    "ParentProcessGuid",
+    "ParentProcessId",
+    "IntegrityLevel",
+    "Hashes",
+    "TargetObject",
+    "TargetFilename",
+    "EventType",
+    "RuleName",
+    "Details",
+    "ResultType",
+    "ResultDescription",
+    "UserPrincipalName",
+    "IPAddress",
+    "AppDisplayName",
+    "UserAgent",
+    "ClientAppUsed",
+    "TimeGenerated",
+    "UserDisplayName",
+    "UserId",
+];
+
+/// A [`FieldName`] for a name read from the data: borrowed when it is a
+/// common one, owned otherwise.
+pub fn field_name(name: &str) -> FieldName {
+    match COMMON_NAMES.iter().find(|n| **n == name) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
 /// One event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -171,7 +262,7 @@ pub struct Event {
     /// The kind of log.
     pub kind: LogKind,
     /// Fields in the order read.
-    pub fields: Vec<(Box<str>, Value)>,
+    pub fields: Vec<(FieldName, Value)>,
 }
 
 impl Event {
@@ -326,6 +417,25 @@ impl Format {
         };
         if matches!(first, Some(b'{' | b'[')) {
             if json_key(head, "winlog") || (json_key(head, "Event") && json_key(head, "System")) {
+                return Some(Format::WindowsJson);
+            }
+            // Flat exports: nxlog/OTRF/Splunk (`EventID` beside a channel,
+            // provider or host name) and `Get-WinEvent | ConvertTo-Json`.
+            if (json_key(head, "EventID")
+                && [
+                    "Channel",
+                    "SourceName",
+                    "ProviderName",
+                    "Provider_Name",
+                    "Hostname",
+                    "Computer",
+                ]
+                .iter()
+                .any(|k| json_key(head, k)))
+                || (json_key(head, "Id")
+                    && json_key(head, "LogName")
+                    && (json_key(head, "MachineName") || json_key(head, "ProviderName")))
+            {
                 return Some(Format::WindowsJson);
             }
             if json_key(head, "__REALTIME_TIMESTAMP")

@@ -1,6 +1,7 @@
 //! Syslog text logs: BSD (`Mmm dd HH:MM:SS host tag: msg`, no year),
 //! rsyslog RFC 3339 stamps, RFC 5424 (structured data included), and
 //! journal short form (same shape as BSD).
+use crate::FieldName;
 
 use crate::lines::{Line, LineReader};
 use crate::time::{civil_to_micros, parse_bsd_stamp, parse_rfc3339_prefix, year_month_of};
@@ -334,7 +335,7 @@ pub(crate) fn emit_line_events(
         Some((n, inner)) => (Some(n), inner),
         None => (None, message),
     };
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(16);
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(16);
     if let Some(h) = host {
         fields.push(("host".into(), Value::Str(h.into())));
     }
@@ -386,7 +387,11 @@ pub(crate) fn read_syslog(
                 if b.is_empty() || b.starts_with(b"#") {
                     continue;
                 }
-                let text: Cow<'_, str> = String::from_utf8_lossy(b);
+                // `from_utf8` has an ASCII fast path; the lossy decoder does not.
+                let text: Cow<'_, str> = match std::str::from_utf8(b) {
+                    Ok(t) => Cow::Borrowed(t),
+                    Err(_) => String::from_utf8_lossy(b),
+                };
                 match parse_syslog_line(&text, &mut years) {
                     Some(p) => {
                         let times = repeated(p.message).map(|r| r.0).unwrap_or(1);
@@ -401,8 +406,10 @@ pub(crate) fn read_syslog(
                         let structured = p.structured;
                         let mut sink_sd = |mut e: Event| {
                             for (k, v) in &structured {
-                                e.fields
-                                    .push((k.as_str().into(), Value::Str(v.as_str().into())));
+                                e.fields.push((
+                                    FieldName::Owned(k.clone()),
+                                    Value::Str(v.as_str().into()),
+                                ));
                             }
                             sink(e)
                         };

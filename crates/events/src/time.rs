@@ -29,6 +29,29 @@ pub(crate) fn year_month_of(secs: i64) -> (i32, u32) {
     )
 }
 
+/// A unix time in microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub(crate) fn format_rfc3339_micros(t: i64) -> String {
+    let secs = t.div_euclid(1_000_000);
+    let micros = t.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
 fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -211,6 +234,24 @@ pub(crate) fn parse_bsd_stamp(s: &[u8]) -> Option<(u32, u32, u32, u32, u32, u32,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_round_trips() {
+        for t in [
+            0i64,
+            1_621_514_971_863_181,
+            951_782_400_000_001, // 2000-02-29
+            -86_400_000_000,
+            4_102_444_799_999_999, // 2099-12-31T23:59:59.999999
+        ] {
+            let s = format_rfc3339_micros(t);
+            assert_eq!(parse_rfc3339(&s), Some(t), "{s}");
+        }
+        assert_eq!(
+            format_rfc3339_micros(1_621_514_971_863_181),
+            "2021-05-20T12:49:31.863181Z"
+        );
+    }
 
     #[test]
     fn rfc3339_variants() {

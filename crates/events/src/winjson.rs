@@ -1,6 +1,7 @@
 //! Windows events as JSON: the `evtx` crate's nested shape (`Event.System`,
 //! `Event.EventData`, attributes under `#attributes`) and Winlogbeat/ECS
 //! (`winlog.*`, `@timestamp`, `host.name`). Both give the EVTX field names.
+use crate::FieldName;
 
 use crate::{Event, LogKind, Origin, Value};
 use serde_json::{Map, Value as J};
@@ -50,7 +51,12 @@ fn to_int(v: &J) -> Value {
     }
 }
 
-fn push_leaves(prefix_key: Option<&str>, v: &J, depth: usize, fields: &mut Vec<(Box<str>, Value)>) {
+fn push_leaves(
+    prefix_key: Option<&str>,
+    v: &J,
+    depth: usize,
+    fields: &mut Vec<(FieldName, Value)>,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -58,7 +64,7 @@ fn push_leaves(prefix_key: Option<&str>, v: &J, depth: usize, fields: &mut Vec<(
         J::Object(o) => {
             if let Some(t) = o.get("#text") {
                 if let Some(k) = prefix_key {
-                    fields.push((k.into(), scalar(t)));
+                    fields.push((crate::field_name(k), scalar(t)));
                 }
                 return;
             }
@@ -71,13 +77,13 @@ fn push_leaves(prefix_key: Option<&str>, v: &J, depth: usize, fields: &mut Vec<(
         }
         other => {
             if let Some(k) = prefix_key {
-                fields.push((k.into(), scalar(other)));
+                fields.push((crate::field_name(k), scalar(other)));
             }
         }
     }
 }
 
-fn event_data(ed: &J, fields: &mut Vec<(Box<str>, Value)>) {
+fn event_data(ed: &J, fields: &mut Vec<(FieldName, Value)>) {
     match ed {
         J::Object(o) => {
             for (k, v) in o {
@@ -91,7 +97,7 @@ fn event_data(ed: &J, fields: &mut Vec<(Box<str>, Value)>) {
                     continue;
                 }
                 let t = text_of(v);
-                fields.push((k.as_str().into(), scalar(t)));
+                fields.push((crate::field_name(k), scalar(t)));
             }
         }
         J::Null => {}
@@ -108,7 +114,7 @@ fn from_evtx_dump(
         .get("System")
         .and_then(J::as_object)
         .ok_or("no Event.System object")?;
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(24);
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(24);
     let mut time = None;
     let mut record_id = None;
     for (k, v) in sys {
@@ -159,12 +165,12 @@ fn from_evtx_dump(
                 }
             }
             "Version" | "Level" | "Task" | "Opcode" => {
-                fields.push((k.as_str().into(), to_int(text_of(v))))
+                fields.push((crate::field_name(k), to_int(text_of(v))))
             }
             _ => {
                 let t = text_of(v);
                 if !t.is_null() {
-                    fields.push((k.as_str().into(), scalar(t)));
+                    fields.push((crate::field_name(k), scalar(t)));
                 }
             }
         }
@@ -193,7 +199,7 @@ fn from_evtx_dump(
 }
 
 fn from_winlogbeat(file: &Arc<str>, root: &J, wl: &Map<String, J>, line: Option<u64>) -> Event {
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(24);
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(24);
     let mut record_id = None;
     let mut time = None;
     if let Some(id) = wl.get("event_id").or_else(|| root.pointer("/event/code")) {
@@ -250,7 +256,7 @@ fn from_winlogbeat(file: &Arc<str>, root: &J, wl: &Map<String, J>, line: Option<
                 if v.is_object() {
                     push_leaves(Some(k), v, 0, &mut fields);
                 } else {
-                    fields.push((k.as_str().into(), scalar(v)));
+                    fields.push((crate::field_name(k), scalar(v)));
                 }
             }
         }
@@ -278,39 +284,291 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
     if let Some(wl) = v.get("winlog").and_then(J::as_object) {
         return Ok(from_winlogbeat(file, v, wl, line));
     }
-    // evtx_dump's JSON records may also come wrapped as {"Event": …} only;
-    // a flat object with System-like keys is accepted as already flat.
     if let Some(o) = v.as_object() {
+        // Flat exports (nxlog `im_msvistalog`, OTRF/Mordor, Splunk, a
+        // `Select-Object` of the XML): System and EventData names at the top.
         if o.contains_key("EventID") {
-            let mut fields = Vec::with_capacity(o.len());
-            for (k, x) in o {
-                fields.push((
-                    k.as_str().into(),
-                    if k == "EventID" { to_int(x) } else { scalar(x) },
-                ));
-            }
-            let time = ["TimeCreated", "@timestamp", "SystemTime"]
-                .iter()
-                .find_map(|k| {
-                    o.get(*k)
-                        .and_then(J::as_str)
-                        .and_then(crate::time::parse_rfc3339)
-                });
-            let record_id = o
-                .get("EventRecordID")
-                .and_then(|x| to_int(x).as_i64())
-                .and_then(|n| u64::try_from(n).ok());
-            return Ok(Event {
-                origin: Origin {
-                    file: Arc::clone(file),
-                    record_id,
-                    line,
-                },
-                time,
-                kind: LogKind::Windows,
-                fields,
-            });
+            return Ok(flat_event(file, o, line));
+        }
+        // `Get-WinEvent | ConvertTo-Json`: .NET `EventLogRecord` properties.
+        if o.contains_key("Id") && (o.contains_key("LogName") || o.contains_key("ProviderName")) {
+            return Ok(get_winevent(file, o, line));
         }
     }
-    Err("not a Windows event: no \"Event\", \"winlog\" or \"EventID\" key".into())
+    Err(
+        "not a Windows event: no \"Event\", \"winlog\", \"EventID\" or \"Id\"+\"LogName\" key"
+            .into(),
+    )
+}
+
+/// Flat-export names of System fields → the EVTX names (added when absent).
+const FLAT_ALIASES: &[(&str, &str)] = &[
+    ("Hostname", "Computer"),
+    ("ComputerName", "Computer"),
+    ("SourceName", "Provider_Name"),
+    ("ProviderName", "Provider_Name"),
+    ("ProviderGuid", "Provider_Guid"),
+    ("RecordNumber", "EventRecordID"),
+    ("OpcodeValue", "Opcode"),
+    ("ProcessID", "Execution_ProcessID"),
+    ("ThreadID", "Execution_ThreadID"),
+];
+
+/// Time fields of flat exports, in order of preference. Stamps without a
+/// zone (nxlog's `EventTime`) are taken as UTC.
+const FLAT_TIMES: &[&str] = &[
+    "TimeCreated",
+    "SystemTime",
+    "@timestamp",
+    "EventTime",
+    "TimeGenerated",
+    "timestamp",
+];
+
+fn time_of(v: &J) -> Option<i64> {
+    let s = v.as_str()?;
+    crate::time::parse_rfc3339(s).or_else(|| dotnet_date(s))
+}
+
+/// `/Date(1595449776414)/` (Windows PowerShell 5.1's JSON dates), with an
+/// optional `+hhmm` offset that does not change the instant.
+fn dotnet_date(s: &str) -> Option<i64> {
+    let inner = s.trim().strip_prefix("/Date(")?.strip_suffix(")/")?;
+    let end = inner
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '+' || *c == '-')
+        .map_or(inner.len(), |(i, _)| i);
+    let ms: i64 = inner.get(..end)?.parse().ok()?;
+    ms.checked_mul(1000)
+}
+
+fn flat_event(file: &Arc<str>, o: &Map<String, J>, line: Option<u64>) -> Event {
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(o.len() + 4);
+    for (k, x) in o {
+        let v = match k.as_str() {
+            "EventID" | "EventRecordID" | "RecordNumber" => to_int(x),
+            _ => scalar(x),
+        };
+        fields.push((crate::field_name(k), v));
+    }
+    for (from, to) in FLAT_ALIASES {
+        if o.contains_key(*to) {
+            continue;
+        }
+        if let Some(x) = o.get(*from) {
+            let v = if *to == "EventRecordID" {
+                to_int(x)
+            } else {
+                scalar(x)
+            };
+            fields.push((FieldName::Borrowed(to), v));
+        }
+    }
+    let time = FLAT_TIMES.iter().find_map(|k| o.get(*k).and_then(time_of));
+    let record_id = ["EventRecordID", "RecordNumber"]
+        .iter()
+        .find_map(|k| o.get(*k))
+        .and_then(|x| to_int(x).as_i64())
+        .and_then(|n| u64::try_from(n).ok());
+    Event {
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id,
+            line,
+        },
+        time,
+        kind: LogKind::Windows,
+        fields,
+    }
+}
+
+/// Names of the positional `Properties` of the logon events the bundled
+/// rules read (their manifest templates, in order; later versions only
+/// append). Other events keep their properties as an unnamed `Data` list.
+fn template(event_id: i64) -> &'static [&'static str] {
+    match event_id {
+        4624 => &[
+            "SubjectUserSid",
+            "SubjectUserName",
+            "SubjectDomainName",
+            "SubjectLogonId",
+            "TargetUserSid",
+            "TargetUserName",
+            "TargetDomainName",
+            "TargetLogonId",
+            "LogonType",
+            "LogonProcessName",
+            "AuthenticationPackageName",
+            "WorkstationName",
+            "LogonGuid",
+            "TransmittedServices",
+            "LmPackageName",
+            "KeyLength",
+            "ProcessId",
+            "ProcessName",
+            "IpAddress",
+            "IpPort",
+            "ImpersonationLevel",
+            "RestrictedAdminMode",
+            "TargetOutboundUserName",
+            "TargetOutboundDomainName",
+            "VirtualAccount",
+            "TargetLinkedLogonId",
+            "ElevatedToken",
+        ],
+        4625 => &[
+            "SubjectUserSid",
+            "SubjectUserName",
+            "SubjectDomainName",
+            "SubjectLogonId",
+            "TargetUserSid",
+            "TargetUserName",
+            "TargetDomainName",
+            "Status",
+            "FailureReason",
+            "SubStatus",
+            "LogonType",
+            "LogonProcessName",
+            "AuthenticationPackageName",
+            "WorkstationName",
+            "TransmittedServices",
+            "LmPackageName",
+            "KeyLength",
+            "ProcessId",
+            "ProcessName",
+            "IpAddress",
+            "IpPort",
+        ],
+        4648 => &[
+            "SubjectUserSid",
+            "SubjectUserName",
+            "SubjectDomainName",
+            "SubjectLogonId",
+            "LogonGuid",
+            "TargetUserName",
+            "TargetDomainName",
+            "TargetLogonGuid",
+            "TargetServerName",
+            "TargetInfo",
+            "ProcessId",
+            "ProcessName",
+            "IpAddress",
+            "IpPort",
+        ],
+        4768 => &[
+            "TargetUserName",
+            "TargetDomainName",
+            "TargetSid",
+            "ServiceName",
+            "ServiceSid",
+            "TicketOptions",
+            "Status",
+            "TicketEncryptionType",
+            "PreAuthType",
+            "IpAddress",
+            "IpPort",
+            "CertIssuerName",
+            "CertSerialNumber",
+            "CertThumbprint",
+        ],
+        4771 => &[
+            "TargetUserName",
+            "TargetSid",
+            "ServiceName",
+            "TicketOptions",
+            "Status",
+            "PreAuthType",
+            "IpAddress",
+            "IpPort",
+            "CertIssuerName",
+            "CertSerialNumber",
+            "CertThumbprint",
+        ],
+        4776 => &["PackageName", "TargetUserName", "Workstation", "Status"],
+        _ => &[],
+    }
+}
+
+/// .NET `EventLogRecord` property names → the EVTX names.
+const GET_WINEVENT: &[(&str, &str)] = &[
+    ("Id", "EventID"),
+    ("LogName", "Channel"),
+    ("MachineName", "Computer"),
+    ("ProviderName", "Provider_Name"),
+    ("ProviderId", "Provider_Guid"),
+    ("RecordId", "EventRecordID"),
+    ("Version", "Version"),
+    ("Level", "Level"),
+    ("Task", "Task"),
+    ("Opcode", "Opcode"),
+    ("Keywords", "Keywords"),
+    ("ProcessId", "Execution_ProcessID"),
+    ("ThreadId", "Execution_ThreadID"),
+    ("UserId", "Security_UserID"),
+    ("Message", "Message"),
+    ("LevelDisplayName", "LevelDisplayName"),
+    ("TaskDisplayName", "TaskDisplayName"),
+];
+
+/// A `Properties` item: `{"Value": x}`, where x may itself be an object
+/// with a `Value` (a SID serialised by PowerShell).
+fn property_value(p: &J) -> Value {
+    let v = p.get("Value").unwrap_or(p);
+    match v {
+        J::Object(o) => o.get("Value").map_or_else(|| scalar(v), scalar),
+        other => scalar(other),
+    }
+}
+
+fn get_winevent(file: &Arc<str>, o: &Map<String, J>, line: Option<u64>) -> Event {
+    let mut fields: Vec<(FieldName, Value)> = Vec::with_capacity(40);
+    for (from, to) in GET_WINEVENT {
+        if let Some(x) = o.get(*from) {
+            let v = match *from {
+                "Id" | "RecordId" => to_int(x),
+                _ => scalar(x),
+            };
+            if !v.is_null() {
+                fields.push((FieldName::Borrowed(to), v));
+            }
+        }
+    }
+    let time = o.get("TimeCreated").and_then(time_of);
+    if let Some(t) = time {
+        fields.push((
+            FieldName::Borrowed("TimeCreated"),
+            Value::Str(crate::time::format_rfc3339_micros(t).into()),
+        ));
+    }
+    let event_id = o.get("Id").and_then(|x| to_int(x).as_i64()).unwrap_or(-1);
+    if let Some(J::Array(props)) = o.get("Properties") {
+        let names = template(event_id);
+        let mut unnamed = Vec::new();
+        for (i, p) in props.iter().enumerate() {
+            match names.get(i) {
+                Some(n) => fields.push((FieldName::Borrowed(n), property_value(p))),
+                None => unnamed.push(property_value(p)),
+            }
+        }
+        match unnamed.len() {
+            0 => {}
+            1 => fields.extend(unnamed.pop().map(|v| (FieldName::Borrowed("Data"), v))),
+            _ => fields.push((FieldName::Borrowed("Data"), Value::List(unnamed))),
+        }
+    }
+    let record_id = o
+        .get("RecordId")
+        .and_then(|x| to_int(x).as_i64())
+        .and_then(|n| u64::try_from(n).ok());
+    Event {
+        origin: Origin {
+            file: Arc::clone(file),
+            record_id,
+            line,
+        },
+        time,
+        kind: LogKind::Windows,
+        fields,
+    }
 }

@@ -61,7 +61,11 @@ fn three_shapes_agree() {
     let graph = read("entra/graph-signin-page.json");
     let monitor = read("entra/azure-monitor-failures.json");
     let la = read("entra/signinlogs-loganalytics.jsonl");
-    for set in [&graph, &monitor, &la] {
+    // Minified pages, one a line, with @odata.nextLink.
+    let pages = read("entra/graph-signin-pages.jsonl");
+    assert_eq!(pages[0].origin.line, Some(1));
+    assert_eq!(pages[1].origin.line, Some(2));
+    for set in [&graph, &monitor, &la, &pages] {
         assert_eq!(set.len(), 2);
         let (a, b) = (&set[0], &set[1]);
         assert_eq!(a.get("ResultType"), Some(&Value::Str("50126".into())));

@@ -127,7 +127,8 @@ fn walk_lists_fixtures_in_order() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    assert_eq!(rel.len(), 15);
+    // 15, plus the Graph pages and the two flat Windows exports.
+    assert_eq!(rel.len(), 18);
     let get = |name: &str| rel.iter().find(|(p, _)| p == name).map(|(_, f)| *f);
     assert_eq!(get("evtx/password-spray.evtx"), Some(Format::Evtx));
     assert_eq!(
@@ -138,6 +139,18 @@ fn walk_lists_fixtures_in_order() {
     assert_eq!(get("linux/loghub/OpenSSH_2k.log"), Some(Format::Syslog));
     assert_eq!(get("linux/fail2ban/sshd"), Some(Format::Syslog));
     assert_eq!(get("entra/graph-signin-page.json"), Some(Format::EntraJson));
+    assert_eq!(
+        get("entra/graph-signin-pages.jsonl"),
+        Some(Format::EntraJson)
+    );
+    assert_eq!(
+        get("windows-json/get-winevent-kerberos_pwd_spray_4771.jsonl"),
+        Some(Format::WindowsJson)
+    );
+    assert_eq!(
+        get("windows-json/nxlog-kerberos_pwd_spray_4771.jsonl"),
+        Some(Format::WindowsJson)
+    );
     assert_eq!(
         get("entra/signinlogs-loganalytics.jsonl"),
         Some(Format::EntraJson)

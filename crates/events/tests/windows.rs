@@ -248,3 +248,148 @@ fn detection_of_windows_files() {
         Some(Format::WindowsJson)
     );
 }
+
+/// The fields rules read, as text, from one event.
+fn core_fields(e: &Event) -> Vec<(String, String)> {
+    [
+        "EventID",
+        "Channel",
+        "Computer",
+        "Provider_Name",
+        "EventRecordID",
+        "TargetUserName",
+        "TargetDomainName",
+        "ServiceName",
+        "Status",
+        "PreAuthType",
+        "IpAddress",
+        "IpPort",
+        "TicketOptions",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), text(e, k)))
+    .collect()
+}
+
+#[test]
+fn flat_exports_read_like_evtx_dump() {
+    let (nested, d) = read(
+        "evtx-jsonl/kerberos_pwd_spray_4771.jsonl",
+        Format::WindowsJson,
+    );
+    assert!(d.is_empty(), "{d:?}");
+    // The 1102 record (UserData) is not in the flat exports.
+    let nested: Vec<&Event> = nested
+        .iter()
+        .filter(|e| e.get("EventID") != Some(&Value::Int(1102)))
+        .collect();
+    assert_eq!(nested.len(), 11);
+    for (name, whole_seconds) in [
+        ("windows-json/nxlog-kerberos_pwd_spray_4771.jsonl", true),
+        (
+            "windows-json/get-winevent-kerberos_pwd_spray_4771.jsonl",
+            false,
+        ),
+    ] {
+        assert_eq!(
+            detect_path(&fixture(name)).unwrap(),
+            Some(Format::WindowsJson),
+            "{name}"
+        );
+        let (flat, d) = read(name, Format::WindowsJson);
+        assert!(d.is_empty(), "{name}: {d:?}");
+        assert_eq!(flat.len(), nested.len(), "{name}");
+        for (i, (a, b)) in flat.iter().zip(&nested).enumerate() {
+            assert_eq!(core_fields(a), core_fields(b), "{name} record {i}");
+            assert_eq!(a.origin.record_id, b.origin.record_id, "{name} record {i}");
+            assert_eq!(a.origin.line, Some(i as u64 + 1));
+            let (ta, tb) = (a.time.unwrap(), b.time.unwrap());
+            if whole_seconds {
+                assert_eq!(ta / 1_000_000, tb / 1_000_000, "{name} record {i}");
+            } else {
+                assert_eq!(ta / 1000, tb / 1000, "{name} record {i}");
+            }
+        }
+    }
+    // Get-WinEvent: `\/Date(ms)\/` becomes the time, and TimeCreated text.
+    let (ps, _) = read(
+        "windows-json/get-winevent-kerberos_pwd_spray_4771.jsonl",
+        Format::WindowsJson,
+    );
+    assert_eq!(ps[0].time, Some(1_595_449_776_414_000));
+    assert_eq!(text(&ps[0], "TimeCreated"), "2020-07-22T20:29:36.414000Z");
+    assert_eq!(ps[0].get("EventID"), Some(&Value::Int(4768)));
+}
+
+#[test]
+fn flat_export_details() {
+    // Unknown event ids keep their positional properties as a Data list;
+    // a PowerShell 7 ISO date with an offset is read too.
+    let line = br#"{"Id":7045,"LogName":"System","MachineName":"ws1","ProviderName":"Service Control Manager","RecordId":9,"TimeCreated":"2024-05-01T12:00:00.5+02:00","Properties":[{"Value":"evil"},{"Value":"C:\\x.exe"}]}
+{"EventID":"4625","Channel":"Security","Hostname":"dc1","EventTime":"2024-05-01 10:00:01","TargetUserName":"bob","RecordNumber":"17"}
+{"Id":1,"Message":"no log name"}
+"#;
+    assert_eq!(Format::detect("x.json", line), Some(Format::WindowsJson));
+    let mut out = Vec::new();
+    let d = read_bytes(
+        "x.json",
+        line,
+        Format::WindowsJson,
+        &ReadOptions::default(),
+        &mut |e| out.push(e),
+    );
+    assert_eq!(out.len(), 2);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].line, Some(3));
+    let (a, b) = (&out[0], &out[1]);
+    assert_eq!(text(a, "Channel"), "System");
+    assert_eq!(text(a, "Computer"), "ws1");
+    assert_eq!(
+        a.get("Data"),
+        Some(&Value::List(vec![
+            Value::Str("evil".into()),
+            Value::Str("C:\\x.exe".into())
+        ]))
+    );
+    assert_eq!(a.time, Some(1_714_557_600_500_000)); // 10:00:00.5Z
+    assert_eq!(a.origin.record_id, Some(9));
+    assert_eq!(b.get("EventID"), Some(&Value::Int(4625)));
+    assert_eq!(text(b, "Computer"), "dc1");
+    assert_eq!(b.origin.record_id, Some(17));
+    assert_eq!(b.time, Some(1_714_557_601_000_000));
+}
+
+#[test]
+fn odd_flat_exports_do_not_panic() {
+    let data = br#"{"Id":1,"LogName":"x","TimeCreated":"\/Date(99999999999999999999)\/","Properties":"no"}
+{"Id":"abc","LogName":"x","TimeCreated":"\/Date(-62135596800000)\/","Properties":[[1,[2]],{"Value":{"a":1}},null]}
+{"Id":4625,"LogName":"Security","TimeCreated":"\/Date(+0100)\/","Properties":[]}
+{"Id":4776,"ProviderName":"p","TimeCreated":"\/Date()\/","Properties":[{"Value":"a"},{"Value":"b"},{"Value":"c"},{"Value":"d"},{"Value":"e"},{"Value":"f"}]}
+{"EventID":{"nested":true},"Channel":7,"EventTime":"2024-13-45 99:99:99","RecordNumber":-5}
+"#;
+    let mut out = Vec::new();
+    let d = read_bytes(
+        "odd.json",
+        data,
+        Format::WindowsJson,
+        &ReadOptions::default(),
+        &mut |e| out.push(e),
+    );
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(out.len(), 5);
+    assert_eq!(out[0].time, None);
+    assert_eq!(out[1].time, Some(-62_135_596_800_000_000)); // year 1
+    assert_eq!(out[2].time, Some(100_000));
+    assert_eq!(out[3].time, None);
+    // 4776 names four properties; the other two stay unnamed.
+    assert_eq!(text(&out[3], "Status"), "d");
+    assert_eq!(
+        out[3].get("Data"),
+        Some(&Value::List(vec![
+            Value::Str("e".into()),
+            Value::Str("f".into())
+        ]))
+    );
+    assert_eq!(out[4].time, None);
+    assert_eq!(out[4].origin.record_id, None);
+}

@@ -73,7 +73,7 @@ pub struct EventMatch {
     /// Index into [`Engine::rules`].
     pub rule: usize,
     /// The event fields that matched.
-    pub fields: Vec<Box<str>>,
+    pub fields: Vec<portcullis_events::FieldName>,
 }
 
 /// Per-thread scratch space for matching.

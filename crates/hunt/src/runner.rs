@@ -70,11 +70,14 @@ struct Pending {
 }
 
 /// Matched events sent to the coordinator in chunks of this many.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 1024;
 
+/// Messages of one job, in the order the job produced them. The
+/// coordinator takes jobs' messages strictly in job order (each job has its
+/// own bounded queue), so the output does not depend on thread timing.
 enum Msg {
-    Detection(Box<Detection>),
-    Chunk(Option<(usize, usize)>, Vec<Pending>),
+    Detections(Vec<Detection>),
+    Chunk(Vec<Pending>),
     FileDone {
         part: Option<(usize, usize)>,
         file: Arc<str>,
@@ -365,12 +368,30 @@ fn correlation_detection(engine: &Engine, hit: CorrelationHit) -> Option<Detecti
     })
 }
 
+/// Single-event detections sent to the coordinator in batches of this many.
+const DETECTION_BATCH: usize = 256;
+/// Messages queued per job before its worker waits for the coordinator.
+const JOB_QUEUE: usize = 8;
+
+/// Counts a worker thread down when it ends (normally or not).
+struct Alive<'a>(&'a AtomicUsize);
+
+impl Drop for Alive<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// The sending ends of the jobs' queues: a worker takes its job's sender
+/// and drops it when done (also when unwinding), which ends that queue.
+type Senders = [std::sync::Mutex<Option<mpsc::SyncSender<Msg>>>];
+
 fn worker(
     engine: &Engine,
     options: &HuntOptions,
     jobs: &[Job],
     next: &AtomicUsize,
-    tx: &mpsc::SyncSender<Msg>,
+    senders: &Senders,
 ) {
     let read_options = ReadOptions { year: options.year };
     // rule → the fields its correlations read (None: feeds none)
@@ -385,7 +406,14 @@ fn worker(
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(job) = jobs.get(i) else { return };
+        let Some(tx) = senders
+            .get(i)
+            .and_then(|m| m.lock().ok().and_then(|mut s| s.take()))
+        else {
+            continue;
+        };
         let mut corr: Vec<Pending> = Vec::new();
+        let mut found: Vec<Detection> = Vec::new();
         let mut events = 0u64;
         let mut untimed = 0u64;
         let mut host: Option<String> = None;
@@ -411,7 +439,10 @@ fn worker(
                 };
                 if rule.emits && rule.level >= options.min_level {
                     if let Some(d) = event_detection(engine, m, &ev) {
-                        let _ = tx.send(Msg::Detection(Box::new(d)));
+                        found.push(d);
+                        if found.len() >= DETECTION_BATCH {
+                            let _ = tx.send(Msg::Detections(std::mem::take(&mut found)));
+                        }
                     }
                 }
                 if rule.feeds_correlation {
@@ -454,7 +485,7 @@ fn worker(
                         });
                         if corr.len() >= CHUNK {
                             corr.sort_by_key(|p| p.time);
-                            let _ = tx.send(Msg::Chunk(part, std::mem::take(&mut corr)));
+                            let _ = tx.send(Msg::Chunk(std::mem::take(&mut corr)));
                         }
                     }
                     None => untimed += 1,
@@ -469,9 +500,12 @@ fn worker(
                 portcullis_events::read_path(&job.path, job.format, &read_options, &mut on_event)
             }
         };
+        if !found.is_empty() {
+            let _ = tx.send(Msg::Detections(found));
+        }
         if !corr.is_empty() {
             corr.sort_by_key(|p| p.time);
-            let _ = tx.send(Msg::Chunk(part, corr));
+            let _ = tx.send(Msg::Chunk(corr));
         }
         let mut diags = diags;
         for d in &mut diags {
@@ -479,6 +513,7 @@ fn worker(
                 d.path = "-".into();
             }
         }
+        // Dropping `tx` after this ends the job's queue.
         let _ = tx.send(Msg::FileDone {
             part,
             file: job.shown.clone(),
@@ -657,7 +692,13 @@ impl<'e> CorrSide<'e> {
         self.correlator.finish(&mut self.hits);
         self.take_hits(sink);
         let mut open: Vec<CorrelationHit> = self.open.drain().map(|(_, h)| h).collect();
-        open.sort_by(|a, b| a.window.1.cmp(&b.window.1).then(a.rule.cmp(&b.rule)));
+        open.sort_by(|a, b| {
+            a.window
+                .1
+                .cmp(&b.window.1)
+                .then(a.rule.cmp(&b.rule))
+                .then_with(|| a.group.cmp(&b.group))
+        });
         for h in open {
             self.emit(h, sink);
         }
@@ -665,11 +706,11 @@ impl<'e> CorrSide<'e> {
 }
 
 /// Replace each large line-oriented file's job by jobs for its byte
-/// ranges (in file order, so workers take them roughly in order).
-fn split_large(jobs: Vec<Job>, threads: usize, options: &HuntOptions) -> (Vec<Job>, PartOrder) {
+/// ranges, in file order. Also returns, per split file, its number of parts.
+fn split_large(jobs: Vec<Job>, threads: usize, options: &HuntOptions) -> (Vec<Job>, Vec<usize>) {
     let read = &ReadOptions { year: options.year };
     let mut out = Vec::with_capacity(jobs.len());
-    let mut order = PartOrder::default();
+    let mut parts = Vec::new();
     for job in jobs {
         let split = options.split_bytes > 0 && job.size >= options.split_bytes;
         let ranges = if threads > 1 && split && job.part.is_none() {
@@ -679,12 +720,8 @@ fn split_large(jobs: Vec<Job>, threads: usize, options: &HuntOptions) -> (Vec<Jo
         };
         match ranges {
             Some(ranges) => {
-                let f = order.files.len();
-                order.files.push(FileParts {
-                    head: 0,
-                    done: vec![false; ranges.len()],
-                    held: (0..ranges.len()).map(|_| Vec::new()).collect(),
-                });
+                let f = parts.len();
+                parts.push(ranges.len());
                 for (k, r) in ranges.into_iter().enumerate() {
                     out.push(Job {
                         path: job.path.clone(),
@@ -698,65 +735,7 @@ fn split_large(jobs: Vec<Job>, threads: usize, options: &HuntOptions) -> (Vec<Jo
             None => out.push(job),
         }
     }
-    (out, order)
-}
-
-/// The parts of one file read in ranges.
-struct FileParts {
-    /// The first part not yet finished: its chunks go to the correlation
-    /// side at once; later parts' chunks are held until it is done, so a
-    /// file's matched events reach the correlations in file (time) order.
-    head: usize,
-    done: Vec<bool>,
-    held: Vec<Vec<Vec<Pending>>>,
-}
-
-#[derive(Default)]
-struct PartOrder {
-    files: Vec<FileParts>,
-}
-
-impl PartOrder {
-    /// A chunk to pass on now, or `None` when it was held.
-    fn hold(&mut self, part: Option<(usize, usize)>, c: Vec<Pending>) -> Option<Vec<Pending>> {
-        let Some((f, k)) = part else { return Some(c) };
-        let Some(fp) = self.files.get_mut(f) else {
-            return Some(c);
-        };
-        if k <= fp.head {
-            return Some(c);
-        }
-        match fp.held.get_mut(k) {
-            Some(h) => {
-                h.push(c);
-                None
-            }
-            None => Some(c),
-        }
-    }
-
-    /// A part finished: the chunks released, and whether the whole file is done.
-    fn done(&mut self, part: Option<(usize, usize)>) -> (Vec<Vec<Pending>>, bool) {
-        let Some((f, k)) = part else {
-            return (Vec::new(), true);
-        };
-        let Some(fp) = self.files.get_mut(f) else {
-            return (Vec::new(), true);
-        };
-        if let Some(d) = fp.done.get_mut(k) {
-            *d = true;
-        }
-        let before = fp.head;
-        let mut released = Vec::new();
-        while fp.done.get(fp.head).copied().unwrap_or(false) {
-            fp.head += 1;
-            if let Some(h) = fp.held.get_mut(fp.head) {
-                released.append(h);
-            }
-        }
-        let all = before < fp.done.len() && fp.head >= fp.done.len();
-        (released, all)
-    }
+    (out, parts)
 }
 
 pub(crate) fn run(
@@ -774,7 +753,7 @@ pub(crate) fn run(
         options.threads
     }
     .max(1);
-    let (jobs, mut order) = split_large(jobs, want, options);
+    let (jobs, parts) = split_large(jobs, want, options);
     let threads = want.clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut side = CorrSide {
@@ -791,47 +770,77 @@ pub(crate) fn run(
         detections: 0,
     };
     let mut detections = 0u64;
+    // One bounded queue per job, read strictly in job order: the
+    // coordinator sees exactly the sequence a single thread would produce
+    // (same detections, same correlation feeding, same output bytes), and
+    // a worker running ahead waits once its job's queue is full.
+    let mut receivers = Vec::with_capacity(jobs.len());
+    let senders: Vec<std::sync::Mutex<Option<mpsc::SyncSender<Msg>>>> = jobs
+        .iter()
+        .map(|_| {
+            let (tx, rx) = mpsc::sync_channel::<Msg>(JOB_QUEUE);
+            receivers.push(rx);
+            std::sync::Mutex::new(Some(tx))
+        })
+        .collect();
+    let live = AtomicUsize::new(threads);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(32);
         for _ in 0..threads {
-            let tx = tx.clone();
-            let (jobs, next) = (&jobs, &next);
-            scope.spawn(move || worker(engine, options, jobs, next, &tx));
+            let (jobs, next, senders, live) = (&jobs, &next, &senders, &live);
+            scope.spawn(move || {
+                let _alive = Alive(live);
+                worker(engine, options, jobs, next, senders);
+            });
         }
-        drop(tx);
-        for msg in rx {
-            match msg {
-                Msg::Detection(d) => {
-                    detections += 1;
-                    sink(*d);
-                }
-                Msg::Chunk(part, c) => {
-                    if let Some(c) = order.hold(part, c) {
-                        side.push(c, options, &mut report, sink);
+        for (i, rx) in receivers.iter().enumerate() {
+            loop {
+                let msg = match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                    Ok(m) => m,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        // Every worker gone (only after a panic) with this
+                        // job never taken: drop its sender and go on.
+                        if live.load(Ordering::Acquire) == 0 {
+                            if let Some(m) = senders.get(i) {
+                                if let Ok(mut s) = m.lock() {
+                                    s.take();
+                                }
+                            }
+                        }
+                        continue;
                     }
-                }
-                Msg::FileDone {
-                    part,
-                    file,
-                    host,
-                    events,
-                    untimed,
-                    diags,
-                } => {
-                    let (released, file_done) = order.done(part);
-                    for c in released {
-                        side.push(c, options, &mut report, sink);
+                };
+                match msg {
+                    Msg::Detections(list) => {
+                        for d in list {
+                            detections += 1;
+                            sink(d);
+                        }
                     }
-                    if file_done {
-                        report.files_read += 1;
-                    }
-                    report.events += events;
-                    report.events_without_time += untimed;
-                    report.diagnostics.extend(diags);
-                    // A file's host is its first event's: for a file read in
-                    // ranges, the first range's.
-                    if let Some(h) = host.filter(|_| part.is_none_or(|(_, k)| k == 0)) {
-                        side.hosts.insert(file, h);
+                    Msg::Chunk(c) => side.push(c, options, &mut report, sink),
+                    Msg::FileDone {
+                        part,
+                        file,
+                        host,
+                        events,
+                        untimed,
+                        diags,
+                    } => {
+                        let file_done = match part {
+                            None => true,
+                            Some((f, k)) => parts.get(f).is_none_or(|n| k + 1 >= *n),
+                        };
+                        if file_done {
+                            report.files_read += 1;
+                        }
+                        report.events += events;
+                        report.events_without_time += untimed;
+                        report.diagnostics.extend(diags);
+                        // A file's host is its first event's: for a file read in
+                        // ranges, the first range's.
+                        if let Some(h) = host.filter(|_| part.is_none_or(|(_, k)| k == 0)) {
+                            side.hosts.insert(file, h);
+                        }
                     }
                 }
             }

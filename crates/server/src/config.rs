@@ -13,6 +13,11 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// OpenID Connect single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
+    /// Whether a reverse proxy in front of the service may be believed
+    /// about the client's address: when true, the last address of the
+    /// `X-Forwarded-For` header is used for the sign-in limits; when false
+    /// (the default) only the socket's peer address is.
+    pub trust_proxy: bool,
 }
 
 /// Where notifications from the outbox go.

@@ -7,8 +7,10 @@
 //! as text, which keeps the two backends' types identical.
 //!
 //! SQLite goes through `rusqlite` (the workspace already links SQLite through
-//! it, and only one crate may link the native library), one connection
-//! behind an async mutex, each call run on the blocking pool. PostgreSQL goes
+//! it, and only one crate may link the native library): one writer
+//! connection behind an async mutex for transactions and every statement
+//! that is not a plain `SELECT`, and a few read-only connections for plain
+//! `SELECT`s outside transactions; each call runs on the blocking pool. PostgreSQL goes
 //! through `sqlx`'s pool.
 
 use std::sync::Arc;
@@ -94,8 +96,49 @@ impl Row {
 /// Which database, and its connection(s).
 #[derive(Clone)]
 pub(crate) enum Db {
-    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// The writer connection (every transaction and every statement that is
+    /// not a plain `SELECT`), and a few read-only connections for plain
+    /// `SELECT`s outside transactions, so that pages can read while a
+    /// submission is being written (WAL mode lets readers and one writer run
+    /// at once; each read sees every transaction committed before it began).
+    Sqlite(Arc<Mutex<rusqlite::Connection>>, Arc<SqliteReaders>),
     Postgres(PgPool),
+}
+
+/// The read-only SQLite connections, taken round-robin.
+pub(crate) struct SqliteReaders {
+    conns: Vec<Arc<Mutex<rusqlite::Connection>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// How many read connections a SQLite database gets.
+const SQLITE_READERS: usize = 4;
+
+impl SqliteReaders {
+    /// A free reader if there is one, else the next one in turn.
+    async fn take(&self) -> Option<OwnedMutexGuard<rusqlite::Connection>> {
+        for c in &self.conns {
+            if let Ok(guard) = c.clone().try_lock_owned() {
+                return Some(guard);
+            }
+        }
+        let n = self.conns.len();
+        if n == 0 {
+            return None;
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        match self.conns.get(i) {
+            Some(c) => Some(c.clone().lock_owned().await),
+            None => None,
+        }
+    }
+}
+
+/// True for a statement that only reads (`SELECT …`): it may go to a reader.
+fn is_plain_select(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("select ") || p.eq_ignore_ascii_case("select\n"))
 }
 
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
@@ -205,15 +248,28 @@ fn pg_row(r: &PgRow) -> Result<Row, StoreError> {
 impl Db {
     /// Opens (creating if need be) a SQLite database file.
     pub(crate) async fn open_sqlite(path: std::path::PathBuf) -> Result<Db, StoreError> {
-        let conn = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-            let conn = rusqlite::Connection::open(path)?;
+        let (conn, readers) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let conn = rusqlite::Connection::open(&path)?;
             conn.execute_batch(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
             )?;
-            Ok(conn)
+            let mut readers = Vec::with_capacity(SQLITE_READERS);
+            for _ in 0..SQLITE_READERS {
+                let r = rusqlite::Connection::open(&path)?;
+                // A reader can never write, whatever statement reaches it.
+                r.execute_batch("PRAGMA busy_timeout=5000; PRAGMA query_only=ON;")?;
+                readers.push(Arc::new(Mutex::new(r)));
+            }
+            Ok((conn, readers))
         })
         .await??;
-        Ok(Db::Sqlite(Arc::new(Mutex::new(conn))))
+        Ok(Db::Sqlite(
+            Arc::new(Mutex::new(conn)),
+            Arc::new(SqliteReaders {
+                conns: readers,
+                next: std::sync::atomic::AtomicUsize::new(0),
+            }),
+        ))
     }
 
     /// Connects to PostgreSQL.
@@ -228,7 +284,7 @@ impl Db {
     /// `"sqlite"` or `"postgres"`.
     pub(crate) fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -240,8 +296,16 @@ impl Db {
         params: Vec<Value>,
     ) -> Result<Vec<Row>, StoreError> {
         match self {
-            Db::Sqlite(conn) => {
-                let conn = conn.clone().lock_owned().await;
+            Db::Sqlite(conn, readers) => {
+                let reader = if is_plain_select(sql) {
+                    readers.take().await
+                } else {
+                    None
+                };
+                let conn = match reader {
+                    Some(r) => r,
+                    None => conn.clone().lock_owned().await,
+                };
                 tokio::task::spawn_blocking(move || {
                     // A transaction abandoned mid-call (its future dropped)
                     // is rolled back here rather than joined.
@@ -262,7 +326,7 @@ impl Db {
     /// Begins a transaction (on SQLite, `BEGIN IMMEDIATE`: it takes the write lock at once).
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, _) => {
                 let conn = conn.clone().lock_owned().await;
                 let conn = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
                     if !conn.is_autocommit() {
@@ -307,6 +371,48 @@ impl Tx {
                     .fetch_all(&mut **tx)
                     .await?;
                 rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// Runs one statement once for each parameter list, inside the
+    /// transaction (bulk inserts at ingest). On SQLite the whole batch is one
+    /// call on the blocking pool with one prepared statement.
+    pub(crate) async fn query_many(
+        &mut self,
+        sql: &'static str,
+        batch: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Tx::Sqlite(slot) => {
+                let conn = slot
+                    .take()
+                    .ok_or_else(|| StoreError::Corrupt("transaction already finished".into()))?;
+                let (conn, res) = tokio::task::spawn_blocking(move || {
+                    let res = (|| -> Result<(), StoreError> {
+                        let mut stmt = conn.prepare_cached(&sqlite_sql(sql))?;
+                        for params in &batch {
+                            stmt.execute(rusqlite::params_from_iter(sqlite_params(params)))?;
+                        }
+                        Ok(())
+                    })();
+                    (conn, res)
+                })
+                .await?;
+                *slot = Some(conn);
+                res
+            }
+            Tx::Postgres(slot) => {
+                let tx = slot
+                    .as_mut()
+                    .ok_or_else(|| StoreError::Corrupt("transaction already finished".into()))?;
+                for params in &batch {
+                    pg_bind(sqlx::query(sql), params).execute(&mut **tx).await?;
+                }
+                Ok(())
             }
         }
     }
@@ -432,7 +538,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
 /// `serve` processes safe; on SQLite `BEGIN IMMEDIATE` does the same.
 pub(crate) async fn migrate(db: &Db) -> Result<Vec<i64>, StoreError> {
     let list = match db {
-        Db::Sqlite(_) => SQLITE_MIGRATIONS,
+        Db::Sqlite(..) => SQLITE_MIGRATIONS,
         Db::Postgres(_) => POSTGRES_MIGRATIONS,
     };
     let mut applied = Vec::new();

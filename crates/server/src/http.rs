@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 use tower_http::decompression::RequestDecompressionLayer;
 
-use crate::store::{NewSubmission, Store};
+use crate::store::{AssetKind, AssetRef, NewSubmission, Store};
 use crate::{StoreError, SubmissionKind};
 
 /// The largest request body accepted, after decompression: 8 MiB.
@@ -127,7 +127,10 @@ pub async fn serve(
         let mut rx = stop_rx;
         let _ = rx.wait_for(|stop| *stop).await;
     }));
-    let result = axum::serve(listener, router(state))
+    // The peer address reaches handlers as `ConnectInfo` (the login
+    // defences count failures per source address).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
@@ -247,6 +250,9 @@ struct SubmissionRequest {
     kind: String,
     #[serde(default)]
     client_id: Option<String>,
+    /// The asset the submission is about; the sending host when absent.
+    #[serde(default)]
+    asset: Option<AssetRef>,
     body: Json_,
 }
 
@@ -305,6 +311,20 @@ async fn submit(
             format!("the idempotency key must be 1 to {MAX_KEY_LEN} printable characters"),
         ));
     }
+    let asset = req.asset.unwrap_or_else(|| AssetRef {
+        kind: AssetKind::Host,
+        name: from.host.clone(),
+    });
+    if asset.kind == AssetKind::Host && asset.name != from.host {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this token belongs to host `{}`: it submits for that host or for a project (`\"asset\": {{\"kind\": \"project\", \"name\": …}}`)",
+                from.host
+            ),
+        ));
+    }
     crate::validate::validate(kind, &req.body)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", m))?;
     let sub = NewSubmission {
@@ -312,7 +332,7 @@ async fn submit(
         client_id: client_id.to_owned(),
         body: req.body.to_string(),
     };
-    let (receipt, created) = state.store.submit(&from, &sub).await?;
+    let (receipt, created) = state.store.submit_for(&from, &asset, &sub).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -370,23 +390,66 @@ async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<crate::Us
 struct LoginRequest {
     email: String,
     password: String,
+    /// The current TOTP code (or a recovery code), for accounts with MFA.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn login(
     State(state): State<AppState>,
+    crate::web::auth::ClientIp(ip): crate::web::auth::ClientIp,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(body_error)?;
     let req: LoginRequest = parse_json(&body)?;
-    let Some(user) = state.store.login(&req.email, &req.password).await? else {
-        // One message for unknown user, wrong password and locked account.
-        return Err(ApiError::new(
+    let ip = ip.as_deref();
+    // The same defences as the sign-in page: per account, per source
+    // address, service-wide; one answer for every refusal.
+    let refused = || {
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
-            "wrong e-mail address or password, or the account is locked for 15 minutes after 5 failures",
-        ));
+            "wrong e-mail address, password or code, or sign-in is paused for this account or network after repeated failures",
+        )
     };
-    let secret = state.store.create_session(&user).await?;
+    let Some(user) = state
+        .store
+        .login_from(&req.email, &req.password, ip)
+        .await?
+    else {
+        return Err(refused());
+    };
+    let (secret, stage) = state.store.start_session(&user, ip).await?;
+    let secret = match (stage, req.code.as_deref()) {
+        (crate::store::SessionStage::Full, _) => secret,
+        (crate::store::SessionStage::Code, Some(code)) => {
+            match state.store.verify_second_factor(&secret, code, ip).await? {
+                Some((_, full)) => full,
+                None => {
+                    state.store.end_session(&secret).await?;
+                    return Err(refused());
+                }
+            }
+        }
+        (crate::store::SessionStage::Code, None) => {
+            state.store.end_session(&secret).await?;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "mfa_required",
+                "this account signs in with a one-time code: send it as `code` with the e-mail address and password",
+            ));
+        }
+        (crate::store::SessionStage::Setup, _) => {
+            // Setting up MFA happens on the web page; no half-signed-in
+            // session is left behind.
+            state.store.end_session(&secret).await?;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "mfa_setup_required",
+                "this account must set up two-factor authentication first: sign in on the web page (/login)",
+            ));
+        }
+    };
     let cookie = format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=43200"
     );

@@ -17,9 +17,15 @@ use sha2::{Digest, Sha256};
 use crate::db::{migrate, Db, Row, Value};
 
 mod auth;
+pub use auth::{otpauth_uri, role_requires_mfa, totp_code, SessionInfo, SessionStage, UserInfo};
 mod certification;
 mod findings;
-mod incidents;
+pub use findings::{
+    parse_rfc3339, rate, AssetKind, AssetRef, AssetSummary, DetectionRow, FailingCheck, Hit,
+    OrgDetail, OrgRisk, PackageOnAsset, Rating, Readiness, RiskLevel, SearchGroup, TrendPoint,
+    VulnerablePackage, CONTROLS, MAX_ASSET_NAME, SEARCH_LIMIT, STALE_AFTER, TREND_WEEKS,
+};
+pub mod incidents;
 pub mod outbox;
 use crate::{now, Role, Sector, StoreError, SubmissionKind};
 
@@ -209,9 +215,6 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Failed logins before an account is locked, and for how long.
-const LOCKOUT_AFTER: i64 = 5;
-const LOCKOUT_SECONDS: i64 = 15 * 60;
 /// How long a session lasts.
 const SESSION_SECONDS: i64 = 12 * 60 * 60;
 
@@ -300,6 +303,20 @@ impl Store {
         sector: Sector,
         size: i64,
     ) -> Result<OrgId, StoreError> {
+        self.create_organisation_as(scope, "system", name, sector, size)
+            .await
+    }
+
+    /// [`Store::create_organisation`], audited as done by `actor`
+    /// (`user:<email>`).
+    pub async fn create_organisation_as(
+        &self,
+        scope: &Tenant,
+        actor: &str,
+        name: &str,
+        sector: Sector,
+        size: i64,
+    ) -> Result<OrgId, StoreError> {
         scope.require_all()?;
         if name.trim().is_empty() || size < 0 {
             return Err(StoreError::Invalid(
@@ -315,7 +332,7 @@ impl Store {
             .await
             .map_err(|e| e.conflict_as("an organisation of that name exists"))?;
         let id = OrgId(rows.first().ok_or(StoreError::NotFound)?.int(0)?);
-        audit(&mut tx, Some(id), "system", "organisation.create", name).await?;
+        audit(&mut tx, Some(id), actor, "organisation.create", name).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -380,12 +397,27 @@ impl Store {
         password: &str,
         role: Role,
     ) -> Result<i64, StoreError> {
+        self.create_user_as(scope, "system", org, email, password, role)
+            .await
+    }
+
+    /// [`Store::create_user`], audited as done by `actor` (`user:<email>`).
+    pub async fn create_user_as(
+        &self,
+        scope: &Tenant,
+        actor: &str,
+        org: OrgId,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<i64, StoreError> {
         scope.require(org)?;
         if matches!(role, Role::Analyst | Role::SiteAdmin) {
             scope.require_all()?;
         }
         let email = email.trim().to_ascii_lowercase();
-        if !email.contains('@') || password.len() < 12 {
+        if !email.contains('@') || email.len() > 320 || password.len() < 12 || password.len() > 1024
+        {
             return Err(StoreError::Invalid(
                 "a user needs an e-mail address and a password of 12 characters or more".into(),
             ));
@@ -405,7 +437,7 @@ impl Store {
         audit(
             &mut tx,
             Some(org),
-            "system",
+            actor,
             "user.create",
             &format!("{email} as {}", role.as_str()),
         )
@@ -416,103 +448,30 @@ impl Store {
 
     /// Checks a password. Counts failures, locks the account for 15 minutes
     /// after 5 in a row, and audits every attempt. Unknown e-mail, wrong
-    /// password and locked account all return `Ok(None)`.
+    /// password and locked account all return `Ok(None)`. The source address
+    /// is unknown here: see [`Store::login_from`] for the per-address limits.
     pub async fn login(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
-        let email = email.trim().to_ascii_lowercase();
-        let t = now();
-        let mut tx = self.db.begin().await?;
-        let rows = tx
-            .query(
-                "SELECT id, org_id, email, role, password_hash, failed_logins, locked_until FROM users WHERE email = $1",
-                vec![email.as_str().into()],
-            )
-            .await?;
-        let Some(r) = rows.first() else {
-            // Spend the same Argon2 time as for a real account, so that the
-            // response time does not tell which addresses have accounts.
-            let _ = verify_blocking(dummy_hash().to_owned(), password).await?;
-            audit(&mut tx, None, &format!("user:{email}"), "login.unknown", "").await?;
-            tx.commit().await?;
-            return Ok(None);
-        };
-        let user = User {
-            id: r.int(0)?,
-            org: OrgId(r.int(1)?),
-            email: r.text(2)?,
-            role: Role::parse(&r.text(3)?).ok_or_else(|| StoreError::Corrupt("bad role".into()))?,
-        };
-        let failed = r.int(5)?;
-        let password_ok = verify_blocking(r.text(4)?, password).await?;
-        if r.opt_int(6)?.is_some_and(|until| until > t) {
-            audit(
-                &mut tx,
-                Some(user.org),
-                &format!("user:{email}"),
-                "login.locked",
-                "",
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(None);
-        }
-        if password_ok {
-            tx.query(
-                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-                vec![user.id.into()],
-            )
-            .await?;
-            audit(
-                &mut tx,
-                Some(user.org),
-                &format!("user:{email}"),
-                "login.ok",
-                "",
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Some(user))
-        } else {
-            let failed = failed + 1;
-            let locked = (failed >= LOCKOUT_AFTER).then_some(t + LOCKOUT_SECONDS);
-            tx.query(
-                "UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3",
-                vec![failed.into(), locked.into(), user.id.into()],
-            )
-            .await?;
-            audit(
-                &mut tx,
-                Some(user.org),
-                &format!("user:{email}"),
-                "login.failed",
-                &format!("{failed} in a row"),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(None)
-        }
+        self.login_from(email, password, None).await
     }
 
     /// Starts a session for a signed-in user; returns its secret (for the
-    /// cookie). Only the SHA-256 is stored. Sessions last 12 hours.
+    /// cookie). Only the SHA-256 is stored. The session is in the stage
+    /// [`Store::start_session`] gives (a second factor or MFA set-up may be
+    /// due first); full sessions last 12 hours.
     pub async fn create_session(&self, user: &User) -> Result<String, StoreError> {
-        let secret = random_token("pcs_")?;
-        let t = now();
-        self.db
-            .query(
-                "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-                vec![user.id.into(), token_hash(&secret).into(), t.into(), (t + SESSION_SECONDS).into()],
-            )
-            .await?;
-        Ok(secret)
+        self.start_session(user, None)
+            .await
+            .map(|(secret, _)| secret)
     }
 
-    /// The user a session secret belongs to, if it exists and has not expired.
+    /// The user a session secret belongs to, if it exists, has not expired,
+    /// is fully signed in (stage `full`) and the user is not disabled.
     pub async fn session_user(&self, secret: &str) -> Result<User, StoreError> {
         let rows = self
             .db
             .query(
                 "SELECT u.id, u.org_id, u.email, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.stage = 'full' AND u.disabled_at IS NULL",
                 vec![token_hash(secret).into(), now().into()],
             )
             .await?;
@@ -544,7 +503,24 @@ impl Store {
         org: OrgId,
         label: &str,
     ) -> Result<(i64, String), StoreError> {
+        self.create_enrolment_token_as(scope, "system", org, label)
+            .await
+    }
+
+    /// [`Store::create_enrolment_token`], audited as done by `actor`.
+    pub async fn create_enrolment_token_as(
+        &self,
+        scope: &Tenant,
+        actor: &str,
+        org: OrgId,
+        label: &str,
+    ) -> Result<(i64, String), StoreError> {
         scope.require(org)?;
+        if label.trim().is_empty() || label.len() > 200 || label.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "a token needs a label of 1 to 200 printable characters".into(),
+            ));
+        }
         let secret = random_token("pce_")?;
         let mut tx = self.db.begin().await?;
         let rows = tx
@@ -557,7 +533,7 @@ impl Store {
         audit(
             &mut tx,
             Some(org),
-            "system",
+            actor,
             "token.create",
             &format!("enrolment token {id} ({label})"),
         )
@@ -665,6 +641,16 @@ impl Store {
     /// Revokes a token. `NotFound` when it is not in scope (a token of
     /// another organisation is indistinguishable from a missing one).
     pub async fn revoke_token(&self, scope: &Tenant, token_id: i64) -> Result<(), StoreError> {
+        self.revoke_token_as(scope, "system", token_id).await
+    }
+
+    /// [`Store::revoke_token`], audited as done by `actor`.
+    pub async fn revoke_token_as(
+        &self,
+        scope: &Tenant,
+        actor: &str,
+        token_id: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = tx
             .query(
@@ -676,7 +662,7 @@ impl Store {
         audit(
             &mut tx,
             Some(org),
-            "system",
+            actor,
             "token.revoke",
             &format!("token {token_id}"),
         )
@@ -685,15 +671,41 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a submission from a host. Idempotent on (organisation,
-    /// client ID): a resend returns the original receipt and `false`.
-    /// A resend with the same ID but a different body or kind is a `Conflict`.
+    /// Stores a submission from a host about the host itself. Idempotent on
+    /// (organisation, client ID): a resend returns the original receipt and
+    /// `false`. A resend with the same ID but a different body or kind is a
+    /// `Conflict`. See [`Store::submit_for`].
     pub async fn submit(
         &self,
         from: &HostIdentity,
         sub: &NewSubmission,
     ) -> Result<(Receipt, bool), StoreError> {
+        let asset = AssetRef {
+            kind: AssetKind::Host,
+            name: from.host.clone(),
+        };
+        self.submit_for(from, &asset, sub).await
+    }
+
+    /// Stores a submission about `asset`: the host itself, or a project of
+    /// the host's organisation (a CI job submitting a scan or practice
+    /// report of a repository). A host token may not submit for another
+    /// host (`Forbidden`). In the same transaction the body's findings,
+    /// checks, detections or components replace the asset's current ones
+    /// of that kind and the organisation's summary is recomputed, so a
+    /// receipt means all of it is stored. Idempotent as [`Store::submit`];
+    /// a resend naming another asset is a `Conflict`.
+    pub async fn submit_for(
+        &self,
+        from: &HostIdentity,
+        asset: &AssetRef,
+        sub: &NewSubmission,
+    ) -> Result<(Receipt, bool), StoreError> {
         let org = from.tenant.org().ok_or(StoreError::Forbidden)?;
+        findings::check_asset_name(&asset.name)?;
+        if asset.kind == AssetKind::Host && asset.name != from.host {
+            return Err(StoreError::Forbidden);
+        }
         let mut tx = self.db.begin().await?;
         let rows = tx
             .query(
@@ -702,7 +714,7 @@ impl Store {
                  RETURNING id, org_id, host, kind, client_id, received_at",
                 vec![
                     org.0.into(),
-                    from.host.as_str().into(),
+                    asset.name.as_str().into(),
                     sub.kind.as_str().into(),
                     sub.client_id.as_str().into(),
                     from.token_id.into(),
@@ -713,15 +725,14 @@ impl Store {
             .await?;
         if let Some(r) = rows.first() {
             let receipt = receipt_from_row(r)?;
-            findings::extract(&mut tx, org, &from.host, receipt.id, sub.kind, &sub.body).await?;
-            tx.query(
-                "INSERT INTO assets (org_id, name, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
-                 ON CONFLICT (org_id, name) DO UPDATE SET last_seen = excluded.last_seen",
-                vec![
-                    org.0.into(),
-                    from.host.as_str().into(),
-                    receipt.received_at.into(),
-                ],
+            let asset_id = findings::upsert_asset(&mut tx, org, asset, receipt.received_at).await?;
+            findings::extract(
+                &mut tx,
+                org,
+                asset_id,
+                sub.kind,
+                &sub.body,
+                receipt.received_at,
             )
             .await?;
             audit(
@@ -729,7 +740,14 @@ impl Store {
                 Some(org),
                 &format!("host:{}", from.host),
                 "submission.create",
-                &format!("{} {} ({})", sub.kind.as_str(), receipt.id, sub.client_id),
+                &format!(
+                    "{} {} for {} {} ({})",
+                    sub.kind.as_str(),
+                    receipt.id,
+                    asset.kind.as_str(),
+                    asset.name,
+                    sub.client_id
+                ),
             )
             .await?;
             tx.commit().await?;
@@ -743,7 +761,7 @@ impl Store {
             .await?;
         let r = rows.first().ok_or(StoreError::NotFound)?;
         let receipt = receipt_from_row(r)?;
-        if receipt.kind != sub.kind || r.text(6)? != sub.body {
+        if receipt.kind != sub.kind || receipt.host != asset.name || r.text(6)? != sub.body {
             return Err(StoreError::Conflict(
                 "this idempotency key was already used for a different submission".into(),
             ));

@@ -4,6 +4,17 @@
 //! (`portcullis_model::CheckResult`, `Finding`), so whatever `portcullis
 //! assess`/`scan --format json` writes is accepted and nothing else is.
 //! The other kinds are checked for their identifying fields.
+//!
+//! Accepted bodies (tested against real output of the binary):
+//! - scan: the `portcullis.scan/v1` report as `portcullis scan --format
+//!   json` writes it (or any object with `findings: [Finding…]`);
+//! - assessment: the `portcullis.assess/v1` report as `portcullis assess
+//!   --format json` writes it (`checks`, `verdict`), or `{"results":
+//!   [CheckResult…]}`;
+//! - detections: `{"detections": [...]}`, each item one line of `portcullis
+//!   hunt --format jsonl` (`rule_id`, `title`, `level`, `summary` strings;
+//!   `time`, `host`, `user`, `source` strings or null);
+//! - sbom: CycloneDX or SPDX JSON; practice: `portcullis.practice/v1`.
 
 use portcullis_model::{CheckResult, Finding};
 use serde::Deserialize;
@@ -15,8 +26,23 @@ use crate::SubmissionKind;
 pub(crate) fn validate(kind: SubmissionKind, body: &Value) -> Result<(), String> {
     let obj = body.as_object().ok_or("body: expected a JSON object")?;
     match kind {
-        SubmissionKind::Assessment => each::<CheckResult>(obj.get("results"), "body.results"),
-        SubmissionKind::Scan => each::<Finding>(obj.get("findings"), "body.findings"),
+        SubmissionKind::Assessment => {
+            schema(obj, "portcullis.assess/v1")?;
+            if obj.contains_key("checks") {
+                each::<CheckResult>(obj.get("checks"), "body.checks")?;
+            } else {
+                each::<CheckResult>(obj.get("results"), "body.results")?;
+            }
+            match obj.get("verdict") {
+                None | Some(Value::Null) => Ok(()),
+                Some(Value::String(v)) if v == "ready" || v == "not_ready" => Ok(()),
+                Some(_) => Err("body.verdict: expected \"ready\" or \"not_ready\"".into()),
+            }
+        }
+        SubmissionKind::Scan => {
+            schema(obj, "portcullis.scan/v1")?;
+            each::<Finding>(obj.get("findings"), "body.findings")
+        }
         SubmissionKind::Sbom => {
             if obj.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
                 text(obj.get("specVersion"), "body.specVersion")
@@ -35,8 +61,13 @@ pub(crate) fn validate(kind: SubmissionKind, body: &Value) -> Result<(), String>
                 return Err("body.schema: expected \"portcullis.practice/v1\"".into());
             }
             match obj.get("principles") {
-                Some(Value::Array(_)) => Ok(()),
-                _ => Err("body.principles: expected an array".into()),
+                Some(Value::Array(_)) => {}
+                _ => return Err("body.principles: expected an array".into()),
+            }
+            match obj.get("score") {
+                None | Some(Value::Null) => Ok(()),
+                Some(v) if v.as_i64().is_some_and(|s| (0..=100).contains(&s)) => Ok(()),
+                Some(_) => Err("body.score: expected an integer from 0 to 100, or null".into()),
             }
         }
         SubmissionKind::Detections => {
@@ -51,9 +82,29 @@ pub(crate) fn validate(kind: SubmissionKind, body: &Value) -> Result<(), String>
                 for field in ["rule_id", "title", "level", "summary"] {
                     text(d.get(field), &format!("{path}.{field}"))?;
                 }
+                for field in ["time", "host", "user", "source"] {
+                    match d.get(field) {
+                        None | Some(Value::Null | Value::String(_)) => {}
+                        Some(_) => {
+                            return Err(format!("{path}.{field}: expected a string or null"))
+                        }
+                    }
+                }
             }
             Ok(())
         }
+    }
+}
+
+/// When the body names its schema, it must be `expected` (a report of
+/// another kind sent under the wrong `kind` is refused clearly).
+fn schema(obj: &serde_json::Map<String, Value>, expected: &str) -> Result<(), String> {
+    match obj.get("schema") {
+        None => Ok(()),
+        Some(Value::String(s)) if s == expected => Ok(()),
+        Some(other) => Err(format!(
+            "body.schema: expected \"{expected}\", got {other}; check the submission's kind"
+        )),
     }
 }
 
@@ -114,6 +165,41 @@ mod tests {
                 &json!({"detections": [{"rule_id": "r", "title": "t", "level": "high"}]})
             ),
             Err("body.detections[0].summary: missing".into())
+        );
+    }
+
+    /// Real output of `portcullis scan/assess/hunt` (see
+    /// tests/fixtures/risk/README.md) is accepted as it is written.
+    #[test]
+    fn real_cli_output_is_accepted() {
+        let scan: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/risk/scan-cargo.json")).unwrap();
+        assert_eq!(validate(SubmissionKind::Scan, &scan), Ok(()));
+        let assess: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/risk/assess-debian12.json"))
+                .unwrap();
+        assert_eq!(validate(SubmissionKind::Assessment, &assess), Ok(()));
+        let detections: Vec<Value> = include_str!("../tests/fixtures/risk/hunt.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(detections.len(), 11);
+        assert_eq!(
+            validate(
+                SubmissionKind::Detections,
+                &json!({ "detections": detections })
+            ),
+            Ok(())
+        );
+        // A scan report sent as an assessment is refused with the reason.
+        let err = validate(SubmissionKind::Assessment, &scan).unwrap_err();
+        assert!(err.contains("portcullis.assess/v1"), "{err}");
+        let mut broken = assess.clone();
+        broken["checks"][0]["status"] = json!("maybe");
+        let err = validate(SubmissionKind::Assessment, &broken).unwrap_err();
+        assert!(
+            err.starts_with("body.checks[0]: unknown variant `maybe`"),
+            "{err}"
         );
     }
 }

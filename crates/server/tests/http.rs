@@ -21,7 +21,8 @@ async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
     let v = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap()
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     (status, v)
 }
@@ -110,8 +111,12 @@ async fn healthz_and_openapi_list_every_route() {
         }
         assert!(!node.is_null(), "dangling $ref {target}");
     }
-    let (st, v) = call(&app, Request::get("/nope").body(Body::empty()).unwrap()).await;
+    let (st, v) = call(&app, Request::get("/api/nope").body(Body::empty()).unwrap()).await;
     assert_eq!((st, err_code(&v)), (StatusCode::NOT_FOUND, "not_found"));
+    // Outside the API, an unknown path is the HTML "Not found" page.
+    let (st, v) = call(&app, Request::get("/nope").body(Body::empty()).unwrap()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(v.as_str().unwrap().contains("<h1>Not found</h1>"));
 }
 
 #[tokio::test]
@@ -419,6 +424,28 @@ async fn sign_in(app: &axum::Router, email: &str, password: &str) -> (StatusCode
     (status, cookie)
 }
 
+/// A fully signed-in session (TOTP set up and confirmed), as a cookie.
+async fn full_session(s: &portcullis_server::Store, email: &str, pw: &str) -> String {
+    use portcullis_server::store::{totp_code, SessionStage};
+    let user = s.login(email, pw).await.unwrap().unwrap();
+    let (mut secret, stage) = s.start_session(&user, None).await.unwrap();
+    if stage == SessionStage::Setup {
+        let totp = s.totp_setup_secret(&user).await.unwrap().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let code = totp_code(&totp, now).unwrap();
+        secret = s
+            .confirm_totp(&secret, &code, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+    }
+    format!("portcullis_session={secret}")
+}
+
 fn get_with(uri: &str, cookie: &str) -> Request<Body> {
     Request::get(uri)
         .header("cookie", cookie)
@@ -512,9 +539,13 @@ async fn sessions_scope_reads_to_the_users_organisation() {
     let (st, _) = call(&app, get_with("/api/v1/submissions/not-a-number", &member)).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
-    // The analyst (a member of A's organisation record) sees both.
-    let (_, analyst) = sign_in(&app, "analyst@unit.example", pw).await;
-    let analyst = analyst.unwrap();
+    // The analyst must use multi-factor sign-in: the API refuses a password
+    // alone and leaves no session behind.
+    let (st, analyst) = sign_in(&app, "analyst@unit.example", pw).await;
+    assert_eq!((st, analyst), (StatusCode::FORBIDDEN, None));
+    // Signed in with the one-time code (the web flow, done through the
+    // store here), the analyst (a member of A's organisation record) sees both.
+    let analyst = full_session(s, "analyst@unit.example", pw).await;
     let (_, v) = call(&app, get_with("/api/v1/submissions?limit=10", &analyst)).await;
     assert_eq!(v["submissions"].as_array().unwrap().len(), 2);
     let (st, _) = call(
@@ -533,4 +564,177 @@ async fn sessions_scope_reads_to_the_users_organisation() {
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, _) = call(&app, get_with("/api/v1/submissions", &member)).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+/// Real `portcullis scan/assess/hunt` output submitted as the CLI writes it,
+/// for the host and for a project; the OpenAPI document describes both.
+#[tokio::test]
+async fn cli_reports_and_project_submissions_over_http() {
+    use portcullis_server::store::AssetKind;
+    const SCAN: &str = include_str!("fixtures/risk/scan-cargo.json");
+    const ASSESS: &str = include_str!("fixtures/risk/assess-debian12.json");
+    const HUNT: &str = include_str!("fixtures/risk/hunt.jsonl");
+    let env = fresh().await;
+    let s = &env.store;
+    let t = two_orgs(s).await;
+    let app = router(AppState::new(s.clone()));
+
+    let (_, doc) = call(
+        &app,
+        Request::get("/api/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let req = &doc["components"]["schemas"]["SubmissionRequest"]["properties"];
+    assert_eq!(req["asset"]["$ref"], "#/components/schemas/AssetRef");
+    assert_eq!(
+        doc["components"]["schemas"]["AssetRef"]["properties"]["kind"]["enum"],
+        json!(["host", "project"])
+    );
+    let titles: Vec<&str> = req["body"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["title"].as_str().unwrap())
+        .collect();
+    for kind in ["scan", "assessment", "detections", "practice"] {
+        assert!(titles.contains(&kind), "{kind} shape not documented");
+    }
+    assert!(doc["paths"]["/api/v1/submissions"]["post"]["responses"]["403"].is_object());
+
+    let hunt: Vec<Value> = HUNT
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bodies = [
+        ("scan", SCAN.to_owned()),
+        ("assessment", ASSESS.to_owned()),
+        ("detections", json!({ "detections": hunt }).to_string()),
+    ];
+    for (i, (kind, body)) in bodies.iter().enumerate() {
+        let req = format!(r#"{{"kind":"{kind}","body":{body}}}"#);
+        let (st, v) = call(
+            &app,
+            submit_req(&t.a_host_token, Some(&format!("h{i}")), req),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{kind}: {v}");
+    }
+    // The same scan for a project of the organisation (a CI job).
+    let req = format!(
+        r#"{{"kind":"scan","asset":{{"kind":"project","name":"github.com/example/app"}},"body":{SCAN}}}"#
+    );
+    let (st, v) = call(&app, submit_req(&t.a_host_token, Some("p1"), req)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["submission"]["host"], "github.com/example/app");
+    // Naming another host: 403, nothing stored.
+    let req =
+        format!(r#"{{"kind":"scan","asset":{{"kind":"host","name":"b-host"}},"body":{SCAN}}}"#);
+    let (st, v) = call(&app, submit_req(&t.a_host_token, Some("x1"), req)).await;
+    assert_eq!((st, err_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("a-host"));
+    // An unknown asset kind is malformed.
+    let req = format!(r#"{{"kind":"scan","asset":{{"kind":"repo","name":"x"}},"body":{SCAN}}}"#);
+    let (st, v) = call(&app, submit_req(&t.a_host_token, Some("x2"), req)).await;
+    assert_eq!(
+        (st, err_code(&v)),
+        (StatusCode::BAD_REQUEST, "malformed_json")
+    );
+    // A scan report sent as an assessment is refused, naming the schema.
+    let req = format!(r#"{{"kind":"assessment","body":{SCAN}}}"#);
+    let (st, v) = call(&app, submit_req(&t.a_host_token, Some("x3"), req)).await;
+    assert_eq!(
+        (st, err_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("portcullis.assess/v1"));
+
+    let a = Tenant::for_role(t.a, Role::Member);
+    let d = s.org_detail(&a, t.a).await.unwrap();
+    let kinds: Vec<(&str, AssetKind, i64)> = d
+        .assets
+        .iter()
+        .map(|x| (x.name.as_str(), x.kind, x.vulns))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a-host", AssetKind::Host, 21),
+            ("github.com/example/app", AssetKind::Project, 21)
+        ]
+    );
+    assert_eq!(d.detections.len(), 11);
+    assert_eq!(d.risk.checks_failed, 6);
+    assert_eq!(s.list_submissions(&a, 100).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn api_sign_in_takes_the_one_time_code_and_refuses_without_it() {
+    use portcullis_server::store::totp_code;
+    let env = fresh().await;
+    let s = &env.store;
+    let o = two_orgs(s).await;
+    let pw = "correct horse battery staple";
+    s.create_user(
+        &site_admin(),
+        o.a,
+        "analyst@unit.example",
+        pw,
+        Role::Analyst,
+    )
+    .await
+    .unwrap();
+    let app = router(AppState::new(s.clone()));
+    // MFA not yet set up: the API sends the person to the web page.
+    let (status, cookie) = sign_in(&app, "analyst@unit.example", pw).await;
+    assert_eq!((status, cookie.is_some()), (StatusCode::FORBIDDEN, false));
+    // Set up (as the web page does), then sign out of that session.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let user = s.login("analyst@unit.example", pw).await.unwrap().unwrap();
+    let (half, _) = s.start_session(&user, None).await.unwrap();
+    let totp = s.totp_setup_secret(&user).await.unwrap().unwrap();
+    let (full, _) = s
+        .confirm_totp(&half, &totp_code(&totp, now).unwrap(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    s.end_session(&full).await.unwrap();
+    // Without a code: 403 mfa_required, no cookie.
+    let (status, cookie) = sign_in(&app, "analyst@unit.example", pw).await;
+    assert_eq!((status, cookie.is_some()), (StatusCode::FORBIDDEN, false));
+    // A wrong code: 401, no cookie.
+    let with_code = |code: String| {
+        Request::post("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"email": "analyst@unit.example", "password": pw, "code": code}).to_string(),
+            ))
+            .unwrap()
+    };
+    let resp = app
+        .clone()
+        .oneshot(with_code("000000".into()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(resp.headers().get("set-cookie").is_none());
+    // The right code (the next step: the current one was used at set-up).
+    let code = totp_code(&totp, now + 30).unwrap();
+    let resp = app.clone().oneshot(with_code(code)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let resp = app
+        .clone()
+        .oneshot(get_with("/api/v1/submissions", &cookie))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
 }

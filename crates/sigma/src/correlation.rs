@@ -231,7 +231,9 @@ impl<'e> CorrelationEngine<'e> {
 
     /// Close every pending window (end of input) and report what fires.
     pub fn finish(&mut self, out: &mut Vec<CorrelationHit>) {
-        let keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
+        let mut keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
+        // Hash order differs between runs: close groups in key order.
+        keys.sort_unstable();
         let first = out.len();
         for k in keys {
             if let Some(g) = self.groups.remove(&k) {
@@ -248,7 +250,9 @@ impl<'e> CorrelationEngine<'e> {
             i += 1;
         }
         // windows opened by chained hits
-        let keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
+        let mut keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
+        // Hash order differs between runs: close groups in key order.
+        keys.sort_unstable();
         for k in keys {
             if let Some(g) = self.groups.remove(&k) {
                 self.close(k.0, &k.1, g, out);
@@ -534,6 +538,8 @@ impl<'e> CorrelationEngine<'e> {
             })
             .map(|(k, _)| k.clone())
             .collect();
+        let mut expired = expired;
+        expired.sort_unstable();
         for k in expired {
             if let Some(g) = self.groups.remove(&k) {
                 self.stats.groups_evicted += 1;

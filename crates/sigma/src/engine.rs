@@ -62,7 +62,7 @@ pub struct Match {
     pub rule: RuleIndex,
     /// Event field names whose tests held (in rule order, deduplicated;
     /// keyword hits name the field the keyword was found in).
-    pub fields: Vec<Box<str>>,
+    pub fields: Vec<portcullis_events::FieldName>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +101,9 @@ struct CRule {
     /// Prefilter: the detection can only hold when this slot holds one of
     /// these numbers (derived from `EventID` values the condition requires).
     eid: Option<(u32, Box<[i64]>)>,
-    /// Literal pre-filter: at least one (slot, pattern) must occur.
-    req: Option<Box<[(u32, u32)]>>,
+    /// Literal pre-filter: at least one (slot, pattern) must occur; per
+    /// slot, the patterns as (64-bit word, mask) of the slot's match bits.
+    req: Option<ReqMask>,
     det: CDet,
     filters: Vec<CDet>,
     /// Empty: any event.
@@ -232,6 +233,18 @@ struct AcIndex {
     /// The literals of keyword searches (case-insensitive), looked for in
     /// every field's lowercased text: a pseudo-slot ([`KW_SLOT`]).
     keywords: Option<aho_corasick::AhoCorasick>,
+    /// Whether the keyword automaton matches ASCII case-insensitively (its
+    /// patterns hold no ASCII capital), so it may scan ASCII text as is.
+    kw_ci: bool,
+    /// The same, per slot automaton.
+    slot_ci: Vec<bool>,
+}
+
+/// Whether no pattern holds an ASCII capital: an ASCII case-insensitive
+/// automaton then finds in ASCII text exactly what a plain one finds in
+/// its lowercased copy.
+fn foldable(pats: &[&[u8]]) -> bool {
+    !pats.iter().any(|p| p.iter().any(u8::is_ascii_uppercase))
 }
 
 /// The pseudo-slot of keyword literals in `CRule::req`.
@@ -305,6 +318,7 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             }
         }
     }
+    let mut kw_ci = false;
     let keywords = if kw_needles.is_empty() {
         None
     } else {
@@ -314,10 +328,22 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
                 *p = n.as_slice();
             }
         }
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(&pats)
-            .ok()
+        // No keyword holds a NUL, so the fields' texts can be searched
+        // in one pass joined by NULs without matches across fields.
+        if pats.iter().any(|p| p.contains(&0)) {
+            None
+        } else {
+            // A DFA scans fastest (it runs on every event); its size grows
+            // with the patterns, so large sets keep the automatic choice.
+            let kind = (pats.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA);
+            kw_ci = foldable(&pats);
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .ascii_case_insensitive(kw_ci)
+                .kind(kind)
+                .build(&pats)
+                .ok()
+        }
     };
     if keywords.is_none() {
         kw_needles.clear();
@@ -342,6 +368,7 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         }
     });
     let mut per_slot: Vec<Option<aho_corasick::AhoCorasick>> = vec![None; nslots];
+    let mut slot_ci = vec![false; nslots];
     for (slot, m) in needles.iter().enumerate() {
         if m.len() < MIN_AC_PATTERNS {
             continue;
@@ -352,12 +379,15 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
                 *p = n.as_slice();
             }
         }
+        let ci = foldable(&pats);
         if let Ok(ac) = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
+            .ascii_case_insensitive(ci)
             .build(&pats)
         {
-            if let Some(x) = per_slot.get_mut(slot) {
+            if let (Some(x), Some(c)) = (per_slot.get_mut(slot), slot_ci.get_mut(slot)) {
                 *x = Some(ac);
+                *c = ci;
             }
         }
     }
@@ -403,13 +433,48 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         cr.req = req.filter(|r| !r.is_empty()).map(|mut r| {
             r.sort_unstable();
             r.dedup();
-            r.into_boxed_slice()
+            req_mask(&r)
         });
     }
-    AcIndex { per_slot, keywords }
+    AcIndex {
+        per_slot,
+        keywords,
+        kw_ci,
+        slot_ci,
+    }
 }
 
 type Lits = Vec<(u32, u32)>;
+
+/// Per slot, the (bit word, mask) pairs of required patterns.
+type ReqMask = Box<[(u32, Box<[(u32, u64)]>)]>;
+
+/// Group sorted (slot, pattern) pairs by slot into bit masks, so a rule's
+/// requirement is tested a word (64 patterns) at a time.
+fn req_mask(lits: &[(u32, u32)]) -> ReqMask {
+    let mut out: Vec<(u32, Vec<(u32, u64)>)> = Vec::new();
+    for &(slot, id) in lits {
+        if out.last().is_none_or(|(s, _)| *s != slot) {
+            out.push((slot, Vec::new()));
+        }
+        if let Some((_, words)) = out.last_mut() {
+            let (w, bit) = (id / 64, 1u64 << (id % 64));
+            match words.last_mut() {
+                Some((lw, m)) if *lw == w => *m |= bit,
+                _ => words.push((w, bit)),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(s, w)| (s, w.into_boxed_slice()))
+        .collect()
+}
+
+fn any_bit(bits: &[u64], words: &[(u32, u64)]) -> bool {
+    words
+        .iter()
+        .any(|&(w, m)| bits.get(w as usize).is_some_and(|b| b & m != 0))
+}
 
 /// (slot, pattern id) pairs of which at least one must occur for the
 /// condition to hold (None: no such set could be proven).
@@ -507,6 +572,8 @@ pub struct Scratch {
     all_gen: u32,
     all_lower: Vec<String>,
     kw_gen: u32,
+    /// Every field's lowercased text joined by NULs (keyword search).
+    kw_text: String,
     kw_bits: Vec<u64>,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
@@ -1033,6 +1100,7 @@ impl Engine {
             all_gen: 0,
             all_lower: Vec::new(),
             kw_gen: 0,
+            kw_text: String::new(),
             kw_bits: Vec::new(),
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
@@ -1151,10 +1219,10 @@ impl Engine {
             // second pass to record the fields that matched
             sc.hits.clear();
             self.eval_cond(&cr.det, &cr.det.cond, event, sc, true);
-            let mut fields: Vec<Box<str>> = Vec::new();
+            let mut fields: Vec<portcullis_events::FieldName> = Vec::new();
             for &fi in &sc.hits {
                 if let Some((name, _)) = event.fields.get(fi as usize) {
-                    if !fields.iter().any(|f| f == name) {
+                    if !fields.iter().any(|f| **f == **name) {
                         fields.push(name.clone());
                     }
                 }
@@ -1167,19 +1235,30 @@ impl Engine {
         sc.cands = cands;
     }
 
-    fn any_literal(&self, req: &[(u32, u32)], event: &Event, sc: &mut Scratch) -> bool {
-        for &(slot, id) in req {
-            if slot == KW_SLOT {
-                if self.kw_hit(sc, event, id) {
+    fn any_literal(&self, req: &ReqMask, event: &Event, sc: &mut Scratch) -> bool {
+        for (slot, words) in req.iter() {
+            if *slot == KW_SLOT {
+                if self.ac.keywords.is_none() {
+                    return true;
+                }
+                self.kw_bits(sc, event);
+                if any_bit(&sc.kw_bits, words) {
                     return true;
                 }
                 continue;
             }
-            let Some((_, v)) = self.present(sc, slot).and_then(|fi| event.fields.get(fi)) else {
+            let Some((_, v)) = self.present(sc, *slot).and_then(|fi| event.fields.get(fi)) else {
                 continue;
             };
-            if matches!(v, Value::List(_)) || self.ac_hit(sc, slot, v, id) {
+            if matches!(v, Value::List(_)) {
                 return true;
+            }
+            if self.ac_bits(sc, *slot, v) {
+                if let Some(bits) = sc.ac_bits.get(*slot as usize) {
+                    if any_bit(bits, words) {
+                        return true;
+                    }
+                }
             }
         }
         false
@@ -1188,12 +1267,35 @@ impl Engine {
     /// Whether pattern `id` of the slot's automaton occurs in its
     /// lowercased text (the automaton runs once per slot and event).
     fn ac_hit(&self, sc: &mut Scratch, slot: u32, v: &Value, id: u32) -> bool {
+        if !self.ac_bits(sc, slot, v) {
+            return false;
+        }
+        let p = id as usize;
+        sc.ac_bits
+            .get(slot as usize)
+            .and_then(|b| b.get(p / 64))
+            .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
+    }
+
+    /// Run the slot's automaton over its lowercased text once per event,
+    /// filling `sc.ac_bits[slot]`; false when the slot has no automaton.
+    fn ac_bits(&self, sc: &mut Scratch, slot: u32, v: &Value) -> bool {
         let s = slot as usize;
         let Some(Some(ac)) = self.ac.per_slot.get(s) else {
             return false;
         };
         if sc.ac_gen.get(s) != Some(&sc.gen) {
-            lower_of(sc, slot, v);
+            // ASCII text is scanned as is by a case-insensitive automaton;
+            // anything else through its lowercased copy.
+            let mut num = String::new();
+            let raw = match v {
+                Value::List(_) | Value::Null => None,
+                v => Some(render(v, &mut num)).filter(|t| t.is_ascii()),
+            }
+            .filter(|_| self.ac.slot_ci.get(s).copied().unwrap_or(false));
+            if raw.is_none() {
+                lower_of(sc, slot, v);
+            }
             let words = ac.patterns_len().div_ceil(64);
             let Scratch {
                 ac_gen,
@@ -1202,13 +1304,13 @@ impl Engine {
                 gen,
                 ..
             } = sc;
-            if let (Some(g), Some(bits), Some(text)) =
-                (ac_gen.get_mut(s), ac_bits.get_mut(s), lower.get(s))
+            let text = raw.or_else(|| lower.get(s).map(String::as_str));
+            if let (Some(g), Some(bits), Some(text)) = (ac_gen.get_mut(s), ac_bits.get_mut(s), text)
             {
                 *g = *gen;
                 bits.clear();
                 bits.resize(words, 0);
-                for m in ac.find_overlapping_iter(text.as_str()) {
+                for m in ac.find_overlapping_iter(text) {
                     let p = m.pattern().as_usize();
                     if let Some(w) = bits.get_mut(p / 64) {
                         *w |= 1u64 << (p % 64);
@@ -1216,30 +1318,50 @@ impl Engine {
                 }
             }
         }
-        let p = id as usize;
-        sc.ac_bits
-            .get(s)
-            .and_then(|b| b.get(p / 64))
-            .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
+        true
     }
 
-    /// Whether keyword pattern `id` occurs in some field's lowercased text
-    /// (the automaton runs once per event).
-    fn kw_hit(&self, sc: &mut Scratch, event: &Event, id: u32) -> bool {
+    /// Run the keyword automaton once per event over every field's
+    /// lowercased text, filling `sc.kw_bits`.
+    fn kw_bits(&self, sc: &mut Scratch, event: &Event) {
         let Some(ac) = &self.ac.keywords else {
-            return true;
+            return;
         };
         if sc.kw_gen != sc.gen {
-            all_lower(sc, event);
             sc.kw_gen = sc.gen;
             let words = ac.patterns_len().div_ceil(64);
             sc.kw_bits.clear();
             sc.kw_bits.resize(words, 0);
             let Scratch {
-                kw_bits, all_lower, ..
+                kw_bits, kw_text, ..
             } = sc;
-            for text in all_lower.iter().take(event.fields.len()) {
-                for m in ac.find_overlapping_iter(text.as_str()) {
+            // Field by field (no keyword holds a NUL, so none could match
+            // across two fields' texts joined by NULs): ASCII text as is
+            // when the automaton folds ASCII case, anything else through
+            // its lowercased copy (lists: items joined by newlines).
+            let mut num = String::new();
+            for (_, v) in &event.fields {
+                let text: &str = match v {
+                    Value::List(items) => {
+                        kw_text.clear();
+                        for it in items {
+                            push_lower(kw_text, render(it, &mut num));
+                            kw_text.push('\n');
+                        }
+                        kw_text
+                    }
+                    v => {
+                        let t = render(v, &mut num);
+                        if self.ac.kw_ci && t.is_ascii() {
+                            t
+                        } else {
+                            kw_text.clear();
+                            push_lower(kw_text, t);
+                            kw_text
+                        }
+                    }
+                };
+                for m in ac.find_overlapping_iter(text) {
                     let p = m.pattern().as_usize();
                     if let Some(w) = kw_bits.get_mut(p / 64) {
                         *w |= 1u64 << (p % 64);
@@ -1247,10 +1369,6 @@ impl Engine {
                 }
             }
         }
-        let p = id as usize;
-        sc.kw_bits
-            .get(p / 64)
-            .is_some_and(|w| w & (1u64 << (p % 64)) != 0)
     }
 
     fn present(&self, sc: &Scratch, slot: u32) -> Option<usize> {

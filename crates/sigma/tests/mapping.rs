@@ -59,7 +59,7 @@ fn ev(kind: LogKind, fields: &[(&str, Value)]) -> Event {
         kind,
         fields: fields
             .iter()
-            .map(|(k, v)| ((*k).into(), v.clone()))
+            .map(|(k, v)| (portcullis_events::field_name(k), v.clone()))
             .collect(),
     }
 }
@@ -165,7 +165,7 @@ fn mapping_renames_dispatches_and_reports() {
     // the matched field is the event's own name
     out.clear();
     engine.matches(&cases[1].0, &mut sc, &mut out);
-    assert_eq!(out[0].fields, vec![Box::<str>::from("NewProcessName")]);
+    assert_eq!(out[0].fields, vec!["NewProcessName"]);
 }
 
 #[test]

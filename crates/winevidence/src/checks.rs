@@ -1197,3 +1197,55 @@ fn web_protection(e: &WindowsEvidence) -> CheckResult {
     }
     make(WEB, Verdict::Attest("No policy for Defender network protection or SmartScreen is set. Does the anti-malware or the web browser on this device block connections to known malicious websites (Microsoft Defender SmartScreen in Edge is on by default)?".into()), evs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(t: &str) -> Vec<&str> {
+        t.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn end_of_life_tables_parse_fully_and_are_ordered() {
+        let os: Vec<OsEol<'static>> = os_table().collect();
+        assert_eq!(
+            os.len(),
+            rows(WINDOWS_EOL).len(),
+            "a windows-eol.tsv row does not parse"
+        );
+        for w in os.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            assert!(a.build <= b.build, "{} after {}", b.name, a.name);
+            assert!(
+                !(a.build == b.build && a.kind == b.kind),
+                "duplicate {}",
+                b.name
+            );
+        }
+        for r in &os {
+            assert!(
+                matches!(r.kind, "consumer" | "enterprise" | "ltsc" | "server"),
+                "{}",
+                r.name
+            );
+            assert!(r.esu_end.is_none_or(|e| e > r.end), "{}", r.name);
+        }
+        for l in rows(SOFTWARE_EOL) {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert!(f.len() >= 4, "{l}");
+            assert!(parse_date(f[2]).is_some(), "{l}");
+        }
+        // Spot checks against the sources named in the file.
+        let end = |b: u32, k: &str| {
+            os.iter()
+                .find(|r| r.build == b && r.kind == k)
+                .map(|r| r.end)
+        };
+        assert_eq!(end(19045, "consumer"), parse_date("2025-10-14"));
+        assert_eq!(end(18363, "enterprise"), parse_date("2022-05-10"));
+        assert_eq!(end(7601, "consumer"), parse_date("2020-01-14"));
+    }
+}

@@ -614,3 +614,128 @@ fn netsh_is_only_a_fallback() {
     assert_eq!(ev.unavailable.len(), 13);
     assert_eq!(get(&results(&ev), "windows.firewall.enabled").status, Pass);
 }
+
+/// Every member re-encoded: what Windows PowerShell 5.1 writes with
+/// `Out-File` or `>` (UTF-16LE with a BOM), `Set-Content -Encoding UTF8`
+/// (UTF-8 with a BOM), and `secpol.inf` as UTF-8 (hand-edited). The
+/// assessment must not change.
+fn reencoded(case: &str, enc: fn(&str) -> Vec<u8>) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(Path::new(FIX).join(case)).unwrap() {
+        let p = e.unwrap().path();
+        let text = fixture_text(&std::fs::read(&p).unwrap());
+        std::fs::write(d.path().join(p.file_name().unwrap()), enc(&text)).unwrap();
+    }
+    d
+}
+
+/// The committed fixtures are UTF-8, or UTF-16LE with a BOM (secpol.inf).
+fn fixture_text(b: &[u8]) -> String {
+    match b.strip_prefix(&[0xFF, 0xFE]) {
+        Some(rest) => {
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .collect();
+            String::from_utf16(&units).unwrap()
+        }
+        None => String::from_utf8(b.to_vec()).unwrap(),
+    }
+}
+
+fn utf16le_bom(s: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    for u in s.encode_utf16() {
+        v.extend_from_slice(&u.to_le_bytes());
+    }
+    v
+}
+
+fn utf16le_no_bom(s: &str) -> Vec<u8> {
+    utf16le_bom(s).split_off(2)
+}
+
+fn utf8_bom(s: &str) -> Vec<u8> {
+    let mut v = vec![0xEF, 0xBB, 0xBF];
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+fn utf8(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+#[test]
+fn powershell_5_1_encodings_give_the_same_assessment() {
+    for case in ["compliant", "failing"] {
+        let base = load(Path::new(FIX).join(case)).unwrap();
+        let want = results(&base);
+        assert!(base.secpol.is_some() && base.hotfixes.is_some(), "{case}");
+        for (name, enc) in [
+            ("UTF-16LE with BOM", utf16le_bom as fn(&str) -> Vec<u8>),
+            ("UTF-16LE without BOM", utf16le_no_bom),
+            ("UTF-8 with BOM", utf8_bom),
+            ("UTF-8", utf8),
+        ] {
+            let d = reencoded(case, enc);
+            let ev = load(d.path()).unwrap();
+            assert!(
+                ev.unavailable.is_empty() == base.unavailable.is_empty(),
+                "{case} {name}: {:?}",
+                ev.unavailable
+            );
+            assert!(
+                !ev.diagnostics.iter().any(|x| x.is_error()),
+                "{case} {name}: {:?}",
+                ev.diagnostics
+            );
+            assert_eq!(results(&ev), want, "{case} {name}");
+        }
+    }
+    // The failing machine has no firewall-profiles.json: its firewall state
+    // comes from the netsh text, read in UTF-16LE too.
+    let d = reencoded("failing", utf16le_bom);
+    let rs = results(&load(d.path()).unwrap());
+    assert_eq!(get(&rs, "windows.firewall.enabled").status, Fail);
+    assert!(get(&rs, "windows.firewall.enabled")
+        .evidence
+        .iter()
+        .any(|e| e.source.starts_with("netsh-firewall.txt")));
+    // secedit's own form (UTF-16LE with a BOM) in the committed fixture.
+    let raw = std::fs::read(Path::new(FIX).join("compliant/secpol.inf")).unwrap();
+    assert_eq!(raw.get(..2), Some(&[0xFF, 0xFE][..]));
+}
+
+#[test]
+fn the_script_the_docs_and_the_parser_name_the_same_members() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script =
+        std::fs::read_to_string(root.join("scripts/windows/collect-evidence.ps1")).unwrap();
+    let docs = std::fs::read_to_string(root.join("docs/windows-evidence.md")).unwrap();
+    for m in portcullis_winevidence::member::ALL {
+        assert!(
+            script.contains(&format!("'{m}'")),
+            "the script does not write {m}"
+        );
+        assert!(
+            docs.contains(&format!("`{m}`")),
+            "docs/windows-evidence.md does not describe {m}"
+        );
+    }
+    // And the script writes no member the parser does not know.
+    let mut written: Vec<&str> = script
+        .split('\'')
+        .filter(|s| {
+            (s.ends_with(".json") || s.ends_with(".txt") || s.ends_with(".inf"))
+                && !s.contains(['\\', '/', ' ', '$'])
+        })
+        .collect();
+    written.sort_unstable();
+    written.dedup();
+    for w in written {
+        assert!(
+            portcullis_winevidence::member::ALL.contains(&w),
+            "the script writes {w}, which the parser ignores"
+        );
+    }
+}

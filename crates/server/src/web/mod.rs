@@ -14,6 +14,7 @@ pub mod admin;
 pub mod auth;
 pub mod certification;
 pub mod incidents;
+mod oidc;
 pub mod org;
 pub mod overview;
 pub mod search;
@@ -118,7 +119,8 @@ pub fn csrf_token(session_secret: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares two byte strings in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -146,7 +148,19 @@ impl FromRequestParts<AppState> for CurrentUser {
                 csrf: csrf_token(secret),
                 user,
             }),
-            Err(StoreError::Unauthorized) => Err(not_signed_in()),
+            Err(StoreError::Unauthorized) => {
+                // A half-signed-in session reaches only its next step.
+                match state.store.session_auth(secret).await {
+                    Ok((_, crate::store::SessionStage::Code)) => Err(PageError::Redirect(format!(
+                        "/login/code?next={}",
+                        percent_encode(&next)
+                    ))),
+                    Ok((_, crate::store::SessionStage::Setup)) => Err(PageError::Redirect(
+                        format!("/mfa/setup?next={}", percent_encode(&next)),
+                    )),
+                    _ => Err(not_signed_in()),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -172,6 +186,9 @@ pub enum PageError {
     BadRequest(String),
     /// Something failed on our side (the detail is not shown).
     Internal(String),
+    /// The session is half signed in: go to this same-site path (the
+    /// second factor, or MFA set-up) first; the request is redirected there.
+    Redirect(String),
 }
 
 impl From<StoreError> for PageError {
@@ -192,6 +209,9 @@ impl From<StoreError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, text) = match self {
+            PageError::Redirect(to) => {
+                return Redirect::to(&to).into_response();
+            }
             PageError::NotSignedIn { next, get: true } => {
                 let safe_next = if next.starts_with('/') && !next.starts_with("//") {
                     next
@@ -280,9 +300,10 @@ pub fn page(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                             a href="/incidents" { "Incidents" }
                             a href="/certification" { "Certification" }
                             a href="/support" { "Funded support" }
-                            @if matches!(u.user.role, Role::OrgAdmin | Role::SiteAdmin) {
+                            @if matches!(u.user.role, Role::OrgAdmin | Role::SiteAdmin | Role::Analyst) {
                                 a href="/admin" { "Admin" }
                             }
+                            a href="/account" { "Account" }
                         }
                         form class="signout" method="post" action="/logout" {
                             (csrf_field(u))
@@ -301,4 +322,25 @@ pub fn page(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM UTC` (the proleptic Gregorian calendar).
+pub fn format_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        (secs % 3600) / 60
+    )
 }

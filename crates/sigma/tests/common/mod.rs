@@ -72,7 +72,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
 pub fn evtx_event(v: &serde_json::Value, file: &str, line: u64) -> Option<Event> {
     let ev = v.get("Event")?;
     let sys = ev.get("System")?;
-    let mut fields: Vec<(Box<str>, Value)> = Vec::new();
+    let mut fields: Vec<(portcullis_events::FieldName, Value)> = Vec::new();
     let mut time = None;
     if let Some(obj) = sys.as_object() {
         for (k, val) in obj {
@@ -98,10 +98,10 @@ pub fn evtx_event(v: &serde_json::Value, file: &str, line: u64) -> Option<Event>
                 _ => {
                     if let Some(attrs) = val.get("#attributes").and_then(|a| a.as_object()) {
                         for (ak, av) in attrs {
-                            fields.push((ak.as_str().into(), to_value(av)));
+                            fields.push((portcullis_events::field_name(ak), to_value(av)));
                         }
                     } else if !val.is_object() {
-                        fields.push((k.as_str().into(), to_value(val)));
+                        fields.push((portcullis_events::field_name(k), to_value(val)));
                     }
                 }
             }
@@ -118,11 +118,11 @@ pub fn evtx_event(v: &serde_json::Value, file: &str, line: u64) -> Option<Event>
                     Some(inner) if section == "UserData" => {
                         for (ik, iv) in inner {
                             if ik != "#attributes" {
-                                fields.push((ik.as_str().into(), to_value(iv)));
+                                fields.push((portcullis_events::field_name(ik), to_value(iv)));
                             }
                         }
                     }
-                    _ => fields.push((k.as_str().into(), to_value(val))),
+                    _ => fields.push((portcullis_events::field_name(k), to_value(val))),
                 }
             }
         }
@@ -148,7 +148,7 @@ pub fn flat_event(v: &serde_json::Value, file: &str, line: u64) -> Option<Event>
         if k == "@timestamp" {
             time = val.as_str().and_then(parse_time);
         }
-        fields.push((k.as_str().into(), to_value(val)));
+        fields.push((portcullis_events::field_name(k), to_value(val)));
     }
     Some(Event {
         origin: Origin {
