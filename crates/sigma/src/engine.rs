@@ -233,18 +233,6 @@ struct AcIndex {
     /// The literals of keyword searches (case-insensitive), looked for in
     /// every field's lowercased text: a pseudo-slot ([`KW_SLOT`]).
     keywords: Option<aho_corasick::AhoCorasick>,
-    /// Whether the keyword automaton matches ASCII case-insensitively (its
-    /// patterns hold no ASCII capital), so it may scan ASCII text as is.
-    kw_ci: bool,
-    /// The same, per slot automaton.
-    slot_ci: Vec<bool>,
-}
-
-/// Whether no pattern holds an ASCII capital: an ASCII case-insensitive
-/// automaton then finds in ASCII text exactly what a plain one finds in
-/// its lowercased copy.
-fn foldable(pats: &[&[u8]]) -> bool {
-    !pats.iter().any(|p| p.iter().any(u8::is_ascii_uppercase))
 }
 
 /// The pseudo-slot of keyword literals in `CRule::req`.
@@ -318,7 +306,6 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             }
         }
     }
-    let mut kw_ci = false;
     let keywords = if kw_needles.is_empty() {
         None
     } else {
@@ -336,10 +323,8 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             // A DFA scans fastest (it runs on every event); its size grows
             // with the patterns, so large sets keep the automatic choice.
             let kind = (pats.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA);
-            kw_ci = foldable(&pats);
             aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::Standard)
-                .ascii_case_insensitive(kw_ci)
                 .kind(kind)
                 .build(&pats)
                 .ok()
@@ -368,7 +353,6 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         }
     });
     let mut per_slot: Vec<Option<aho_corasick::AhoCorasick>> = vec![None; nslots];
-    let mut slot_ci = vec![false; nslots];
     for (slot, m) in needles.iter().enumerate() {
         if m.len() < MIN_AC_PATTERNS {
             continue;
@@ -379,15 +363,12 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
                 *p = n.as_slice();
             }
         }
-        let ci = foldable(&pats);
         if let Ok(ac) = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
-            .ascii_case_insensitive(ci)
             .build(&pats)
         {
-            if let (Some(x), Some(c)) = (per_slot.get_mut(slot), slot_ci.get_mut(slot)) {
+            if let Some(x) = per_slot.get_mut(slot) {
                 *x = Some(ac);
-                *c = ci;
             }
         }
     }
@@ -428,23 +409,67 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             it.ac = ac;
         }
     });
+    let lens = Lens::new(&needles, &kw_needles);
     for cr in rules.iter_mut().flatten() {
-        let req = required_literals(&cr.det, &cr.det.cond, &needles, &per_slot, &kw_needles);
+        let req = required_literals(
+            &cr.det,
+            &cr.det.cond,
+            &needles,
+            &per_slot,
+            &kw_needles,
+            &lens,
+        );
         cr.req = req.filter(|r| !r.is_empty()).map(|mut r| {
             r.sort_unstable();
             r.dedup();
             req_mask(&r)
         });
     }
-    AcIndex {
-        per_slot,
-        keywords,
-        kw_ci,
-        slot_ci,
-    }
+    AcIndex { per_slot, keywords }
 }
 
 type Lits = Vec<(u32, u32)>;
+
+/// The byte length of every pattern, by slot and id: a short literal
+/// (`':'`) occurs in almost every event, so a pre-filter on it is useless.
+struct Lens {
+    slots: Vec<Vec<usize>>,
+    kw: Vec<usize>,
+}
+
+impl Lens {
+    fn new(needles: &[HashMap<Vec<u8>, u32>], kw_needles: &HashMap<Vec<u8>, u32>) -> Lens {
+        let table = |m: &HashMap<Vec<u8>, u32>| {
+            let mut v = vec![0; m.len()];
+            for (n, &id) in m {
+                if let Some(x) = v.get_mut(id as usize) {
+                    *x = n.len();
+                }
+            }
+            v
+        };
+        Lens {
+            slots: needles.iter().map(table).collect(),
+            kw: table(kw_needles),
+        }
+    }
+
+    fn of(&self, (slot, id): (u32, u32)) -> usize {
+        let t = if slot == KW_SLOT {
+            Some(&self.kw)
+        } else {
+            self.slots.get(slot as usize)
+        };
+        t.and_then(|t| t.get(id as usize)).copied().unwrap_or(0)
+    }
+
+    /// How selective a set of alternatives is (higher: rarer): its
+    /// shortest literal first (up to 4 bytes), then fewer literals.
+    fn score(&self, lits: &Lits) -> (usize, std::cmp::Reverse<usize>) {
+        let shortest = lits.iter().map(|&l| self.of(l)).min().unwrap_or(0);
+        (shortest.min(4), std::cmp::Reverse(lits.len()))
+    }
+}
 
 /// Per slot, the (bit word, mask) pairs of required patterns.
 type ReqMask = Box<[(u32, Box<[(u32, u64)]>)]>;
@@ -484,6 +509,7 @@ fn required_literals(
     needles: &[HashMap<Vec<u8>, u32>],
     per_slot: &[Option<aho_corasick::AhoCorasick>],
     kw_needles: &HashMap<Vec<u8>, u32>,
+    lens: &Lens,
 ) -> Option<Lits> {
     let item_lits = |it: &CItem| -> Option<Lits> {
         if it.keyword {
@@ -523,7 +549,10 @@ fn required_literals(
         };
         let mut all = Vec::new();
         for m in maps {
-            let best = m.iter().filter_map(item_lits).min_by_key(Vec::len)?;
+            let best = m
+                .iter()
+                .filter_map(item_lits)
+                .max_by_key(|l| lens.score(l))?;
             all.extend(best);
         }
         Some(all)
@@ -536,7 +565,7 @@ fn required_literals(
         Some(out)
     };
     let narrowest = |parts: Vec<Option<Lits>>| -> Option<Lits> {
-        parts.into_iter().flatten().min_by_key(Vec::len)
+        parts.into_iter().flatten().max_by_key(|l| lens.score(l))
     };
     match c {
         Cond::Search(i) => search(*i),
@@ -544,13 +573,13 @@ fn required_literals(
         Cond::And(parts) => narrowest(
             parts
                 .iter()
-                .map(|p| required_literals(det, p, needles, per_slot, kw_needles))
+                .map(|p| required_literals(det, p, needles, per_slot, kw_needles, lens))
                 .collect(),
         ),
         Cond::Or(parts) => union(
             parts
                 .iter()
-                .map(|p| required_literals(det, p, needles, per_slot, kw_needles))
+                .map(|p| required_literals(det, p, needles, per_slot, kw_needles, lens))
                 .collect(),
         ),
         Cond::AnyOf(ids) => union(ids.iter().map(|i| search(*i)).collect()),
@@ -1285,17 +1314,7 @@ impl Engine {
             return false;
         };
         if sc.ac_gen.get(s) != Some(&sc.gen) {
-            // ASCII text is scanned as is by a case-insensitive automaton;
-            // anything else through its lowercased copy.
-            let mut num = String::new();
-            let raw = match v {
-                Value::List(_) | Value::Null => None,
-                v => Some(render(v, &mut num)).filter(|t| t.is_ascii()),
-            }
-            .filter(|_| self.ac.slot_ci.get(s).copied().unwrap_or(false));
-            if raw.is_none() {
-                lower_of(sc, slot, v);
-            }
+            lower_of(sc, slot, v);
             let words = ac.patterns_len().div_ceil(64);
             let Scratch {
                 ac_gen,
@@ -1304,13 +1323,13 @@ impl Engine {
                 gen,
                 ..
             } = sc;
-            let text = raw.or_else(|| lower.get(s).map(String::as_str));
-            if let (Some(g), Some(bits), Some(text)) = (ac_gen.get_mut(s), ac_bits.get_mut(s), text)
+            if let (Some(g), Some(bits), Some(text)) =
+                (ac_gen.get_mut(s), ac_bits.get_mut(s), lower.get(s))
             {
                 *g = *gen;
                 bits.clear();
                 bits.resize(words, 0);
-                for m in ac.find_overlapping_iter(text) {
+                for m in ac.find_overlapping_iter(text.as_str()) {
                     let p = m.pattern().as_usize();
                     if let Some(w) = bits.get_mut(p / 64) {
                         *w |= 1u64 << (p % 64);
@@ -1328,44 +1347,26 @@ impl Engine {
             return;
         };
         if sc.kw_gen != sc.gen {
+            all_lower(sc, event);
             sc.kw_gen = sc.gen;
             let words = ac.patterns_len().div_ceil(64);
             sc.kw_bits.clear();
             sc.kw_bits.resize(words, 0);
             let Scratch {
-                kw_bits, kw_text, ..
+                kw_bits,
+                all_lower,
+                kw_text,
+                ..
             } = sc;
-            // Field by field (no keyword holds a NUL, so none could match
-            // across two fields' texts joined by NULs): ASCII text as is
-            // when the automaton folds ASCII case, anything else through
-            // its lowercased copy (lists: items joined by newlines).
-            let mut num = String::new();
-            for (_, v) in &event.fields {
-                let text: &str = match v {
-                    Value::List(items) => {
-                        kw_text.clear();
-                        for it in items {
-                            push_lower(kw_text, render(it, &mut num));
-                            kw_text.push('\n');
-                        }
-                        kw_text
-                    }
-                    v => {
-                        let t = render(v, &mut num);
-                        if self.ac.kw_ci && t.is_ascii() {
-                            t
-                        } else {
-                            kw_text.clear();
-                            push_lower(kw_text, t);
-                            kw_text
-                        }
-                    }
-                };
-                for m in ac.find_overlapping_iter(text) {
-                    let p = m.pattern().as_usize();
-                    if let Some(w) = kw_bits.get_mut(p / 64) {
-                        *w |= 1u64 << (p % 64);
-                    }
+            kw_text.clear();
+            for text in all_lower.iter().take(event.fields.len()) {
+                kw_text.push_str(text);
+                kw_text.push('\0');
+            }
+            for m in ac.find_overlapping_iter(kw_text.as_str()) {
+                let p = m.pattern().as_usize();
+                if let Some(w) = kw_bits.get_mut(p / 64) {
+                    *w |= 1u64 << (p % 64);
                 }
             }
         }

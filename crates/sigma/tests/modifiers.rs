@@ -478,6 +478,37 @@ fn keyword_prefilter_keeps_verdicts() {
     assert_eq!(ids(&[("Z", s("zzz"))]), Vec::<String>::new());
 }
 
+/// A conjunction is pre-filtered on its most selective side (here the
+/// tools' names, not the one-byte `:`/`@` every line holds); the verdicts
+/// stay those of plain evaluation whichever side is missing.
+#[test]
+fn conjunction_prefilter_keeps_verdicts() {
+    let rules = "title: copy\nid: cp\nlogsource: {product: linux}\ndetection:\n  tools: ['scp ', 'rsync ', 'sftp ']\n  filter: ['@', ':']\n  condition: tools and filter\n---\ntitle: all\nid: al\nlogsource: {product: linux}\ndetection:\n  a:\n    M|contains: ['x', 'y']\n  b:\n    M|contains: 'new user'\n  condition: a and b\n";
+    let (set, problems) = RuleSet::from_str(rules, Path::new("c.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let e = Engine::compile(set, &IdentityMapping).0;
+    let mut sc = e.scratch();
+    let mut ids = |fields: &[(&str, Value)]| -> Vec<String> {
+        let mut out = Vec::new();
+        e.matches(&ev(fields), &mut sc, &mut out);
+        out.iter()
+            .map(|m| e.rule_set().rules()[m.rule].id.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        ids(&[("M", s("SCP /etc/shadow bob@10.0.0.1:/tmp"))]),
+        ["cp"]
+    );
+    assert_eq!(
+        ids(&[("M", s("scp /etc/shadow /tmp"))]),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(&[("M", s("host: bob@x"))]), Vec::<String>::new());
+    assert_eq!(ids(&[("M", s("new user: name=x"))]), ["al"]);
+    assert_eq!(ids(&[("M", s("new user: name=bob"))]), Vec::<String>::new());
+    assert_eq!(ids(&[("M", s("name=x"))]), Vec::<String>::new());
+}
+
 /// `*`-only wildcards are matched segment by segment; the verdicts are the
 /// wildcard semantics (anchored ends, segments in order, no overlap).
 #[test]

@@ -123,7 +123,9 @@ fn cert_from_row(r: &Row) -> Result<Certificate, StoreError> {
 /// The part of a stored assessment body that evidence needs.
 #[derive(Deserialize)]
 struct AssessmentBody {
-    #[serde(default)]
+    /// `checks` in `portcullis assess --format json` (what agents send);
+    /// `results` in the API's older shape.
+    #[serde(default, alias = "checks")]
     results: Vec<LightCheck>,
 }
 
