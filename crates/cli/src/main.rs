@@ -1,10 +1,11 @@
 //! The `portcullis` command: argument parsing and wiring, nothing else.
 //!
-//! Exit codes (see `docs/exit-codes.md`):
+//! Exit codes (the README's table):
 //! - 0: done, nothing at or above `--fail-on`;
 //! - 1: findings at or above `--fail-on`;
 //! - 2: usage error, or no input could be read at all;
-//! - 3: partial: some input could not be read (the report says which).
+//! - 3: partial: some input could not be read (the report says which);
+//! - 4: `agent run` only: the server revoked this machine's token.
 
 mod agent;
 mod assess;
