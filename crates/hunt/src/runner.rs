@@ -66,7 +66,49 @@ struct Pending {
     /// The correlation-feeding rules it matched.
     rules: Vec<usize>,
     /// The matched fields' text (shown in correlation detections).
-    shown: Vec<(String, String)>,
+    shown: Packed,
+}
+
+/// (name, text) pairs packed into one string, each part written as its
+/// byte length, `:`, then its bytes: one allocation per remembered event
+/// instead of two per field plus the list (the coordinator frees them, and
+/// freeing another thread's allocations is dear).
+#[derive(Debug, Default)]
+struct Packed(String);
+
+impl Packed {
+    fn push(&mut self, name: &str, text: &str) {
+        use std::fmt::Write;
+        let _ = write!(self.0, "{}:{name}{}:{text}", name.len(), text.len());
+    }
+
+    /// The pairs in the order pushed (stops at anything malformed).
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut rest = self.0.as_str();
+        std::iter::from_fn(move || {
+            let (name, r) = take_part(rest)?;
+            let (text, r) = take_part(r)?;
+            rest = r;
+            Some((name, text))
+        })
+    }
+
+    fn contains_name(&self, name: &str) -> bool {
+        self.pairs().any(|(k, _)| k == name)
+    }
+
+    fn unpack(&self) -> Vec<(String, String)> {
+        self.pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+/// One length-prefixed part of a [`Packed`] string and what follows it.
+fn take_part(s: &str) -> Option<(&str, &str)> {
+    let (len, rest) = s.split_once(':')?;
+    let len: usize = len.parse().ok()?;
+    Some((rest.get(..len)?, rest.get(len..)?))
 }
 
 /// Matched events sent to the coordinator in chunks of this many.
@@ -453,16 +495,16 @@ fn worker(
                 match ev.time {
                     Some(t) => {
                         let mut rules = Vec::with_capacity(feeds);
-                        let mut shown: Vec<(String, String)> = Vec::new();
+                        let mut shown = Packed::default();
                         for m in &matches {
                             if !corr_fields.get(m.rule).is_some_and(Option::is_some) {
                                 continue;
                             }
                             rules.push(m.rule);
                             for f in &m.fields {
-                                if !shown.iter().any(|(k, _)| **k == **f) {
+                                if !shown.contains_name(f) {
                                     if let Some(v) = ev.get(f) {
-                                        shown.push((f.to_string(), value_text(v)));
+                                        shown.push(f, &value_text(v));
                                     }
                                 }
                             }
@@ -560,7 +602,7 @@ impl std::hash::Hasher for Fnv {
 }
 
 /// (the file name, kept alive; event time; matched fields).
-type Recent = (Arc<str>, i64, Vec<(String, String)>);
+type Recent = (Arc<str>, i64, Packed);
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 /// (correlation rule, group values).
@@ -676,7 +718,7 @@ impl<'e> CorrSide<'e> {
             for (e, key) in d.events.iter_mut().zip(keys) {
                 if let Some((_, t, f)) = self.recent.get(&key) {
                     e.time = Some(*t);
-                    e.fields = f.clone();
+                    e.fields = f.unpack();
                 }
             }
             if d.host.is_none() {
@@ -851,4 +893,28 @@ pub(crate) fn run(
     report.detections = detections + side.detections;
     drop(spool);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Packed;
+
+    #[test]
+    fn packed_fields_round_trip_with_separators_and_digits_in_them() {
+        let mut p = Packed::default();
+        p.push("user", "12:ab:");
+        p.push("src_ip", "");
+        p.push("ключ", "значение 3:x");
+        assert!(p.contains_name("src_ip"));
+        assert!(!p.contains_name("src"));
+        assert_eq!(
+            p.unpack(),
+            vec![
+                ("user".to_string(), "12:ab:".to_string()),
+                ("src_ip".to_string(), String::new()),
+                ("ключ".to_string(), "значение 3:x".to_string()),
+            ]
+        );
+        assert!(Packed::default().unpack().is_empty());
+    }
 }

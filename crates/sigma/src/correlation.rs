@@ -320,39 +320,48 @@ impl<'e> CorrelationEngine<'e> {
                 Src::Hit(h) => h.events.clone(),
             };
             let gk = (ci, key);
-            if !self.groups.contains_key(&gk) && self.groups.len() >= self.limits.max_groups {
+            let span = c.span_us;
+            let is_early = early(c);
+            let tumbling = !is_early
+                && !matches!(
+                    c.kind,
+                    CorrelationType::Temporal | CorrelationType::TemporalOrdered
+                );
+            // One lookup for the usual case (the group exists, window open):
+            // Some(expired) when the group exists.
+            let found = self
+                .groups
+                .get(&gk)
+                .map(|g| tumbling && t > g.start.saturating_add(span));
+            let exists = match found {
+                // close an expired tumbling window first
+                Some(true) => {
+                    if let Some(g) = self.groups.remove(&gk) {
+                        self.close(ci, &gk.1, g, out);
+                    }
+                    false
+                }
+                Some(false) => true,
+                None => false,
+            };
+            if !exists && self.groups.len() >= self.limits.max_groups {
                 self.sweep(out);
                 if self.groups.len() >= self.limits.max_groups {
                     self.stats.group_cap_hits += 1;
                     continue;
                 }
             }
-            let span = c.span_us;
-            let is_early = early(c);
-            // close an expired tumbling window first
-            if !is_early
-                && !matches!(
-                    c.kind,
-                    CorrelationType::Temporal | CorrelationType::TemporalOrdered
-                )
-            {
-                let expired = self
-                    .groups
-                    .get(&gk)
-                    .is_some_and(|g| t > g.start.saturating_add(span));
-                if expired {
-                    if let Some(g) = self.groups.remove(&gk) {
-                        self.close(ci, &gk.1, g, out);
-                    }
-                }
-            }
             let n_inputs = c.inputs.len();
-            // Clone the key only for a new group (most events join one).
-            if !self.groups.contains_key(&gk) {
-                self.groups.insert(gk.clone(), Group::new(t, n_inputs));
-            }
-            let Some(g) = self.groups.get_mut(&gk) else {
-                continue;
+            let g = if exists {
+                let Some(g) = self.groups.get_mut(&gk) else {
+                    continue;
+                };
+                g
+            } else {
+                // Clone the key only for a new group (most events join one).
+                self.groups
+                    .entry(gk.clone())
+                    .or_insert_with(|| Group::new(t, n_inputs))
             };
             let mut t = t;
             if t < g.newest {
