@@ -230,7 +230,8 @@ fn random_token(prefix: &str) -> Result<String, StoreError> {
     Ok(format!("{prefix}{}", hex(&buf)))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

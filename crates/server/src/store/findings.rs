@@ -490,6 +490,20 @@ async fn extract_detections(
     Ok(())
 }
 
+/// A search hit from a row of (org, asset, package, version, vuln ID, severity).
+fn finding_hit(r: &Row) -> Result<(OrgId, Hit), StoreError> {
+    Ok((
+        OrgId(r.int(0)?),
+        Hit::Finding {
+            asset: r.text(1)?,
+            package: r.text(2)?,
+            version: r.text(3)?,
+            vuln_id: r.text(4)?,
+            severity: r.text(5)?,
+        },
+    ))
+}
+
 /// How long detections are kept: 90 days after they were received.
 const DETECTION_RETENTION_SECS: i64 = 90 * 24 * 3600;
 
@@ -502,7 +516,7 @@ fn detection_key(fields: &[&str]) -> String {
         h.update((f.len() as u64).to_le_bytes());
         h.update(f.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&h.finalize())
 }
 
 /// The most components taken from one SBOM (the body limit bounds it anyway).
@@ -1651,16 +1665,7 @@ impl Store {
                 )
                 .await?;
             for r in &rows {
-                hits.push((
-                    OrgId(r.int(0)?),
-                    Hit::Finding {
-                        asset: r.text(1)?,
-                        package: r.text(2)?,
-                        version: r.text(3)?,
-                        vuln_id: r.text(4)?,
-                        severity: r.text(5)?,
-                    },
-                ));
+                hits.push(finding_hit(r)?);
             }
             let key = q.to_lowercase();
             let rows = self
@@ -1678,16 +1683,7 @@ impl Store {
                 )
                 .await?;
             for r in &rows {
-                hits.push((
-                    OrgId(r.int(0)?),
-                    Hit::Finding {
-                        asset: r.text(1)?,
-                        package: r.text(2)?,
-                        version: r.text(3)?,
-                        vuln_id: r.text(4)?,
-                        severity: r.text(5)?,
-                    },
-                ));
+                hits.push(finding_hit(r)?);
             }
             let rows = self
                 .db

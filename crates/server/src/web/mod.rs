@@ -116,7 +116,7 @@ pub fn csrf_token(session_secret: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"portcullis-csrf-v1:");
     h.update(session_secret.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::store::hex(&h.finalize())
 }
 
 /// Compares two byte strings in time independent of where they differ.
