@@ -412,8 +412,11 @@ fn correlation_detection(engine: &Engine, hit: CorrelationHit) -> Option<Detecti
 
 /// Single-event detections sent to the coordinator in batches of this many.
 const DETECTION_BATCH: usize = 256;
-/// Messages queued per job before its worker waits for the coordinator.
-const JOB_QUEUE: usize = 8;
+/// Messages queued per job before its worker waits for the coordinator:
+/// enough for a whole 16 MiB range of a typical auth log (about 30
+/// chunks), so the worker on the next range does not wait on the one
+/// being merged; at most about 13 MiB of events per job ahead.
+const JOB_QUEUE: usize = 64;
 
 /// Counts a worker thread down when it ends (normally or not).
 struct Alive<'a>(&'a AtomicUsize);
@@ -454,7 +457,7 @@ fn worker(
         else {
             continue;
         };
-        let mut corr: Vec<Pending> = Vec::new();
+        let mut corr: Vec<Pending> = Vec::with_capacity(CHUNK);
         let mut found: Vec<Detection> = Vec::new();
         let mut events = 0u64;
         let mut untimed = 0u64;
@@ -527,7 +530,8 @@ fn worker(
                         });
                         if corr.len() >= CHUNK {
                             corr.sort_by_key(|p| p.time);
-                            let _ = tx.send(Msg::Chunk(std::mem::take(&mut corr)));
+                            let full = std::mem::replace(&mut corr, Vec::with_capacity(CHUNK));
+                            let _ = tx.send(Msg::Chunk(full));
                         }
                     }
                     None => untimed += 1,
@@ -616,6 +620,8 @@ struct CorrSide<'e> {
     correlator: Correlator<'e>,
     buffered: Vec<Vec<Pending>>,
     buffered_len: usize,
+    /// The buffered chunks merged in time order (reused).
+    merged: Vec<Pending>,
     recent: FastMap<OriginKey, Recent>,
     recent_order: VecDeque<OriginKey>,
     hosts: HashMap<Arc<str>, String>,
@@ -646,10 +652,17 @@ impl<'e> CorrSide<'e> {
     }
 
     fn feed(&mut self, sink: &mut dyn FnMut(Detection)) {
-        let mut all: Vec<Pending> = self.buffered.drain(..).flatten().collect();
+        // One buffer kept across feeds: growing a fresh one each time
+        // costs more (fresh pages) than the sort.
+        let mut all = std::mem::take(&mut self.merged);
+        all.clear();
+        all.reserve(self.buffered_len);
+        for c in self.buffered.drain(..) {
+            all.extend(c);
+        }
         self.buffered_len = 0;
         all.sort_by_key(|p| p.time);
-        for p in all {
+        for p in all.drain(..) {
             let key = origin_key(&p.event.origin);
             self.recent
                 .insert(key, (p.event.origin.file.clone(), p.time, p.shown));
@@ -664,6 +677,7 @@ impl<'e> CorrSide<'e> {
             }
             self.take_hits(sink);
         }
+        self.merged = all;
     }
 
     /// Coalesce: a hit whose window overlaps the open detection of the
@@ -803,6 +817,7 @@ pub(crate) fn run(
         correlator: Correlator::new(engine, options.correlation_state_cap),
         buffered: Vec::new(),
         buffered_len: 0,
+        merged: Vec::new(),
         recent: FastMap::default(),
         recent_order: VecDeque::new(),
         hosts: HashMap::new(),

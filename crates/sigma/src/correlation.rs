@@ -100,7 +100,7 @@ struct Group {
     newest: i64,
     start: i64,
     entries: VecDeque<Entry>,
-    distinct: HashMap<Box<str>, u32>,
+    distinct: HashMap<Box<str>, u32, ahash::RandomState>,
     sum: f64,
     /// temporal: per input, (last time, origins)
     seen: Vec<Option<(i64, Vec<Origin>)>>,
@@ -115,7 +115,7 @@ impl Group {
             newest: t,
             start: t,
             entries: VecDeque::new(),
-            distinct: HashMap::new(),
+            distinct: HashMap::default(),
             sum: 0.0,
             seen: vec![None; inputs],
             quiet_until: i64::MIN,
@@ -154,7 +154,15 @@ pub struct CorrelationEngine<'e> {
     engine: &'e Engine,
     limits: CorrelationLimits,
     stats: CorrelationStats,
-    groups: HashMap<(usize, Vec<Box<str>>), Group>,
+    /// Per correlation: group key (see [`push_key_part`]) → state. The
+    /// keys come from log data, so the hasher is seeded (ahash).
+    groups: Vec<HashMap<Box<str>, Group, ahash::RandomState>>,
+    /// Live groups across all correlations.
+    live: usize,
+    /// The group key being built (reused).
+    key_buf: String,
+    /// A number's text (reused).
+    num_buf: String,
     now: i64,
     since_sweep: u32,
 }
@@ -178,7 +186,12 @@ impl<'e> CorrelationEngine<'e> {
             engine,
             limits,
             stats: CorrelationStats::default(),
-            groups: HashMap::new(),
+            groups: (0..engine.corrs.len())
+                .map(|_| HashMap::default())
+                .collect(),
+            live: 0,
+            key_buf: String::new(),
+            num_buf: String::new(),
             now: i64::MIN,
             since_sweep: 0,
         }
@@ -191,7 +204,7 @@ impl<'e> CorrelationEngine<'e> {
 
     /// Live group states.
     pub fn live_groups(&self) -> usize {
-        self.groups.len()
+        self.live
     }
 
     /// Feed one match of detection rule `rule` on `event` (use the event's
@@ -231,15 +244,8 @@ impl<'e> CorrelationEngine<'e> {
 
     /// Close every pending window (end of input) and report what fires.
     pub fn finish(&mut self, out: &mut Vec<CorrelationHit>) {
-        let mut keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
-        // Hash order differs between runs: close groups in key order.
-        keys.sort_unstable();
         let first = out.len();
-        for k in keys {
-            if let Some(g) = self.groups.remove(&k) {
-                self.close(k.0, &k.1, g, out);
-            }
-        }
+        self.close_all(out);
         let mut i = first;
         while i < out.len() {
             let hit = out[i].clone();
@@ -250,13 +256,19 @@ impl<'e> CorrelationEngine<'e> {
             i += 1;
         }
         // windows opened by chained hits
-        let mut keys: Vec<(usize, Vec<Box<str>>)> = self.groups.keys().cloned().collect();
-        // Hash order differs between runs: close groups in key order.
-        keys.sort_unstable();
-        for k in keys {
-            if let Some(g) = self.groups.remove(&k) {
-                self.close(k.0, &k.1, g, out);
-            }
+        self.close_all(out);
+    }
+
+    /// Close every group, in key order (hash order differs between runs).
+    fn close_all(&mut self, out: &mut Vec<CorrelationHit>) {
+        let mut all: Vec<(usize, Box<str>, Group)> = Vec::with_capacity(self.live);
+        for (ci, m) in self.groups.iter_mut().enumerate() {
+            all.extend(m.drain().map(|(k, g)| (ci, k, g)));
+        }
+        self.live = 0;
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key_order(&a.1, &b.1)));
+        for (ci, k, g) in all {
+            self.close(ci, &k, g, out);
         }
     }
 
@@ -271,44 +283,70 @@ impl<'e> CorrelationEngine<'e> {
             let Some(inp) = c.inputs.get(pos) else {
                 continue;
             };
-            // group key
-            let mut key: Vec<Box<str>> = Vec::with_capacity(inp.group_fields.len());
+            // group key, built in a reused buffer
+            let mut key = std::mem::take(&mut self.key_buf);
+            key.clear();
             let mut missing = false;
             for names in &inp.group_fields {
-                match lookup(src, names) {
-                    Some(v) => key.push(v.into()),
+                match lookup(src, names, &mut self.num_buf) {
+                    Some(v) => push_key_part(&mut key, v),
                     None => {
                         missing = true;
                         break;
                     }
                 }
             }
+            let done = self.feed_group(ci, pos, c, &key, missing, src, t, out);
+            self.key_buf = key;
+            if !done {
+                continue;
+            }
+        }
+    }
+
+    /// Feed one correlation input's group; false when the event was not
+    /// counted (missing field, cap).
+    #[allow(clippy::too_many_arguments)]
+    fn feed_group(
+        &mut self,
+        ci: usize,
+        pos: usize,
+        c: &CCorr,
+        key: &str,
+        missing: bool,
+        src: &Src<'_>,
+        t: i64,
+        out: &mut Vec<CorrelationHit>,
+    ) -> bool {
+        let Some(inp) = c.inputs.get(pos) else {
+            return false;
+        };
+        {
             if missing {
                 self.stats.missing_group_field += 1;
-                continue;
+                return false;
             }
             let (value, num) = match c.kind {
                 CorrelationType::ValueCount
                 | CorrelationType::ValueSum
                 | CorrelationType::ValueAvg => {
-                    let Src::Ev(ev) = src else { continue };
+                    let Src::Ev(ev) = src else { return false };
                     let found = inp
                         .value_fields
                         .iter()
                         .find_map(|n| ev.get(n).filter(|v| !v.is_null()));
                     let Some(v) = found else {
                         self.stats.missing_value_field += 1;
-                        continue;
+                        return false;
                     };
                     if c.kind == CorrelationType::ValueCount {
-                        let mut buf = String::new();
-                        (Some(Box::<str>::from(render(v, &mut buf))), 0.0)
+                        (Some(Box::<str>::from(render(v, &mut self.num_buf))), 0.0)
                     } else {
                         match value_number(v) {
                             Some(n) => (None, n),
                             None => {
                                 self.stats.missing_value_field += 1;
-                                continue;
+                                return false;
                             }
                         }
                     }
@@ -319,7 +357,6 @@ impl<'e> CorrelationEngine<'e> {
                 Src::Ev(ev) => vec![ev.origin.clone()],
                 Src::Hit(h) => h.events.clone(),
             };
-            let gk = (ci, key);
             let span = c.span_us;
             let is_early = early(c);
             let tumbling = !is_early
@@ -331,36 +368,41 @@ impl<'e> CorrelationEngine<'e> {
             // Some(expired) when the group exists.
             let found = self
                 .groups
-                .get(&gk)
+                .get(ci)
+                .and_then(|m| m.get(key))
                 .map(|g| tumbling && t > g.start.saturating_add(span));
             let exists = match found {
                 // close an expired tumbling window first
                 Some(true) => {
-                    if let Some(g) = self.groups.remove(&gk) {
-                        self.close(ci, &gk.1, g, out);
+                    if let Some(g) = self.groups.get_mut(ci).and_then(|m| m.remove(key)) {
+                        self.live -= 1;
+                        self.close(ci, key, g, out);
                     }
                     false
                 }
                 Some(false) => true,
                 None => false,
             };
-            if !exists && self.groups.len() >= self.limits.max_groups {
+            if !exists && self.live >= self.limits.max_groups {
                 self.sweep(out);
-                if self.groups.len() >= self.limits.max_groups {
+                if self.live >= self.limits.max_groups {
                     self.stats.group_cap_hits += 1;
-                    continue;
+                    return false;
                 }
             }
             let n_inputs = c.inputs.len();
+            let Some(m) = self.groups.get_mut(ci) else {
+                return false;
+            };
             let g = if exists {
-                let Some(g) = self.groups.get_mut(&gk) else {
-                    continue;
+                let Some(g) = m.get_mut(key) else {
+                    return false;
                 };
                 g
             } else {
-                // Clone the key only for a new group (most events join one).
-                self.groups
-                    .entry(gk.clone())
+                // Copy the key only for a new group (most events join one).
+                self.live += 1;
+                m.entry(key.into())
                     .or_insert_with(|| Group::new(t, n_inputs))
             };
             let mut t = t;
@@ -370,7 +412,7 @@ impl<'e> CorrelationEngine<'e> {
             }
             g.newest = t;
             if t <= g.quiet_until {
-                continue;
+                return false;
             }
             let limits = &self.limits;
             match c.kind {
@@ -404,7 +446,7 @@ impl<'e> CorrelationEngine<'e> {
                             out.push(make_hit(
                                 c,
                                 limits,
-                                &gk.1,
+                                key,
                                 start,
                                 t,
                                 n_inputs as u64,
@@ -441,7 +483,7 @@ impl<'e> CorrelationEngine<'e> {
                             out.push(make_hit(
                                 c,
                                 limits,
-                                &gk.1,
+                                key,
                                 start,
                                 t,
                                 seen as u64,
@@ -493,16 +535,17 @@ impl<'e> CorrelationEngine<'e> {
                     if is_early {
                         let (count, val) = measure(c.kind, g);
                         if c.condition.iter().all(|(op, b)| op.test(val, *b)) {
-                            out.push(hit_from_group(c, limits, &gk.1, g, count, val));
+                            out.push(hit_from_group(c, limits, key, g, count, val));
                             g.reset_after_hit(t, span);
                         }
                     }
                 }
             }
         }
+        true
     }
 
-    fn close(&mut self, ci: usize, key: &[Box<str>], g: Group, out: &mut Vec<CorrelationHit>) {
+    fn close(&mut self, ci: usize, key: &str, g: Group, out: &mut Vec<CorrelationHit>) {
         let Some(c) = self.engine.corrs.get(ci) else {
             return;
         };
@@ -527,41 +570,68 @@ impl<'e> CorrelationEngine<'e> {
         self.since_sweep = 0;
         let now = self.now;
         let corrs = &self.engine.corrs;
-        let expired: Vec<(usize, Vec<Box<str>>)> = self
-            .groups
-            .iter()
-            .filter(|((ci, _), g)| match corrs.get(*ci) {
-                None => true,
-                Some(c) => {
-                    let tumbling = !early(c)
-                        && !matches!(
-                            c.kind,
-                            CorrelationType::Temporal | CorrelationType::TemporalOrdered
-                        );
-                    if tumbling {
-                        g.start.saturating_add(c.span_us) < now
-                    } else {
-                        g.newest < now.saturating_sub(c.span_us)
-                    }
-                }
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut expired = expired;
-        expired.sort_unstable();
-        for k in expired {
-            if let Some(g) = self.groups.remove(&k) {
+        let mut expired: Vec<(usize, Box<str>)> = Vec::new();
+        for (ci, m) in self.groups.iter().enumerate() {
+            let Some(c) = corrs.get(ci) else {
+                continue;
+            };
+            let tumbling = !early(c)
+                && !matches!(
+                    c.kind,
+                    CorrelationType::Temporal | CorrelationType::TemporalOrdered
+                );
+            expired.extend(
+                m.iter()
+                    .filter(|(_, g)| {
+                        if tumbling {
+                            g.start.saturating_add(c.span_us) < now
+                        } else {
+                            g.newest < now.saturating_sub(c.span_us)
+                        }
+                    })
+                    .map(|(k, _)| (ci, k.clone())),
+            );
+        }
+        expired.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key_order(&a.1, &b.1)));
+        for (ci, k) in expired {
+            if let Some(g) = self.groups.get_mut(ci).and_then(|m| m.remove(&k)) {
+                self.live -= 1;
                 self.stats.groups_evicted += 1;
-                self.close(k.0, &k.1, g, out);
+                self.close(ci, &k, g, out);
             }
         }
     }
 }
 
+/// Append one group-by value to a group key: its byte length, `:`, then
+/// the value (unambiguous whatever the values hold).
+fn push_key_part(key: &mut String, v: &str) {
+    key.push_str(itoa::Buffer::new().format(v.len()));
+    key.push(':');
+    key.push_str(v);
+}
+
+/// The group-by values of a key made by [`push_key_part`].
+fn key_parts(key: &str) -> impl Iterator<Item = &str> {
+    let mut rest = key;
+    std::iter::from_fn(move || {
+        let (len, r) = rest.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let v = r.get(..len)?;
+        rest = r.get(len..)?;
+        Some(v)
+    })
+}
+
+/// Keys ordered as their value lists are (the order groups close in).
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    key_parts(a).cmp(key_parts(b))
+}
+
 fn hit_from_group(
     c: &CCorr,
     limits: &CorrelationLimits,
-    key: &[Box<str>],
+    key: &str,
     g: &Group,
     count: u64,
     val: f64,
@@ -588,7 +658,7 @@ const MAX_DISTINCT_REPORTED: usize = 1000;
 fn make_hit(
     c: &CCorr,
     limits: &CorrelationLimits,
-    key: &[Box<str>],
+    key: &str,
     start: i64,
     end: i64,
     count: u64,
@@ -603,7 +673,7 @@ fn make_hit(
             .group_names
             .iter()
             .cloned()
-            .zip(key.iter().map(|k| k.to_string()))
+            .zip(key_parts(key).map(str::to_string))
             .collect(),
         window_start: start,
         window_end: end,
@@ -624,16 +694,47 @@ fn measure(kind: CorrelationType, g: &Group) -> (u64, f64) {
     }
 }
 
-fn lookup(src: &Src<'_>, names: &[String]) -> Option<String> {
-    match src {
-        Src::Ev(ev) => names.iter().find_map(|n| {
-            ev.get(n).filter(|v| !v.is_null()).map(|v| {
-                let mut buf = String::new();
-                render(v, &mut buf).to_string()
-            })
+/// The first present, non-null value among `names`, as text.
+fn lookup<'a>(src: &Src<'a>, names: &[String], buf: &'a mut String) -> Option<&'a str> {
+    match *src {
+        Src::Ev(ev) => {
+            let v = names
+                .iter()
+                .find_map(|n| ev.get(n).filter(|v| !v.is_null()))?;
+            Some(render(v, buf))
+        }
+        Src::Hit(h) => names.iter().find_map(|n| {
+            h.group
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
         }),
-        Src::Hit(h) => names
-            .iter()
-            .find_map(|n| h.group.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_order, key_parts, push_key_part};
+
+    #[test]
+    fn group_keys_round_trip_and_sort_as_value_lists() {
+        let key = |vals: &[&str]| {
+            let mut k = String::new();
+            for v in vals {
+                push_key_part(&mut k, v);
+            }
+            k
+        };
+        let k = key(&["10.0.0.1", "", "a:1:b", "ü"]);
+        assert_eq!(
+            key_parts(&k).collect::<Vec<_>>(),
+            vec!["10.0.0.1", "", "a:1:b", "ü"]
+        );
+        // Sorted as the value lists, not as the encoded text (where the
+        // length prefix would put "zz" before "aaa").
+        assert!(key_order(&key(&["aaa"]), &key(&["zz"])).is_lt());
+        assert!(key_order(&key(&["a", "b"]), &key(&["a", "c"])).is_lt());
+        assert!(key_order(&key(&["a"]), &key(&["a", ""])).is_lt());
+        assert!(key_order(&key(&["x"]), &key(&["x"])).is_eq());
     }
 }

@@ -294,44 +294,28 @@ fn for_each_item(rules: &mut [Option<CRule>], f: &mut dyn FnMut(&mut CItem)) {
 fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
     // keyword literal → id
     let mut kw_needles: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut add_kw = |preds: &[Pred]| {
+        for p in preds {
+            if let Some(n) = literal_of(p) {
+                let next = u32::try_from(kw_needles.len()).unwrap_or(NO_AC);
+                kw_needles.entry(n.to_vec()).or_insert(next);
+            }
+        }
+    };
     for cr in rules.iter().flatten() {
         for sr in &cr.det.searches {
-            if let CSearch::Keywords(preds) = sr {
-                for p in preds {
-                    if let Some(n) = literal_of(p) {
-                        let next = u32::try_from(kw_needles.len()).unwrap_or(NO_AC);
-                        kw_needles.entry(n.to_vec()).or_insert(next);
+            match sr {
+                CSearch::Keywords(preds) => add_kw(preds),
+                // `keywords|all:` and other keyword items inside a map
+                CSearch::Maps(maps) => {
+                    for it in maps.iter().flatten() {
+                        if let (true, ItemTest::Values { preds, .. }) = (it.keyword, &it.test) {
+                            add_kw(preds);
+                        }
                     }
                 }
             }
         }
-    }
-    let keywords = if kw_needles.is_empty() {
-        None
-    } else {
-        let mut pats: Vec<&[u8]> = vec![&[]; kw_needles.len()];
-        for (n, &id) in &kw_needles {
-            if let Some(p) = pats.get_mut(id as usize) {
-                *p = n.as_slice();
-            }
-        }
-        // No keyword holds a NUL, so the fields' texts can be searched
-        // in one pass joined by NULs without matches across fields.
-        if pats.iter().any(|p| p.contains(&0)) {
-            None
-        } else {
-            // A DFA scans fastest (it runs on every event); its size grows
-            // with the patterns, so large sets keep the automatic choice.
-            let kind = (pats.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA);
-            aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::Standard)
-                .kind(kind)
-                .build(&pats)
-                .ok()
-        }
-    };
-    if keywords.is_none() {
-        kw_needles.clear();
     }
     // slot → needle → id
     let mut needles: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); nslots];
@@ -410,7 +394,8 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         }
     });
     let lens = Lens::new(&needles, &kw_needles);
-    for cr in rules.iter_mut().flatten() {
+    let mut reqs: Vec<Option<Lits>> = Vec::with_capacity(rules.len());
+    for cr in rules.iter().flatten() {
         let req = required_literals(
             &cr.det,
             &cr.det.cond,
@@ -419,7 +404,53 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             &kw_needles,
             &lens,
         );
-        cr.req = req.filter(|r| !r.is_empty()).map(|mut r| {
+        reqs.push(req.filter(|r| !r.is_empty()));
+    }
+    // The keyword automaton runs over every event's text: give it only the
+    // literals some rule's pre-filter needs (a keyword search that is not
+    // a rule's narrowest requirement, such as `':'`, would otherwise hit
+    // on nearly every event for nothing).
+    let mut used: Vec<u32> = reqs
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|(slot, _)| *slot == KW_SLOT)
+        .map(|&(_, id)| id)
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut pats: Vec<&[u8]> = vec![&[]; used.len()];
+    for (n, id) in &kw_needles {
+        if let Ok(k) = used.binary_search(id) {
+            if let Some(p) = pats.get_mut(k) {
+                *p = n.as_slice();
+            }
+        }
+    }
+    // No keyword holds a NUL, so the fields' texts can be searched in one
+    // pass joined by NULs without matches across fields.
+    let keywords = if pats.is_empty() || pats.iter().any(|p| p.contains(&0)) {
+        None
+    } else {
+        // A DFA scans fastest (it runs on every event); its size grows
+        // with the patterns, so large sets keep the automatic choice.
+        let kind = (pats.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA);
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(kind)
+            .build(&pats)
+            .ok()
+    };
+    for (cr, req) in rules.iter_mut().flatten().zip(reqs) {
+        cr.req = req.map(|mut r| {
+            for (slot, id) in &mut r {
+                if *slot == KW_SLOT {
+                    // Every keyword id here is in `used`.
+                    *id = used
+                        .binary_search(id)
+                        .map_or(NO_AC, |k| u32::try_from(k).unwrap_or(NO_AC));
+                }
+            }
             r.sort_unstable();
             r.dedup();
             req_mask(&r)
@@ -513,7 +544,27 @@ fn required_literals(
 ) -> Option<Lits> {
     let item_lits = |it: &CItem| -> Option<Lits> {
         if it.keyword {
-            return None;
+            // A keyword item (`keywords|all:` in a map): with `all`, its
+            // longest literal must occur; otherwise one of them.
+            let ItemTest::Values {
+                preds,
+                all,
+                neq: false,
+            } = &it.test
+            else {
+                return None;
+            };
+            let ids: Option<Lits> = preds
+                .iter()
+                .map(|p| Some((KW_SLOT, *kw_needles.get(literal_of(p)?)?)))
+                .collect();
+            let ids = ids?;
+            return if *all {
+                let best = ids.into_iter().max_by_key(|&l| lens.of(l))?;
+                Some(vec![best])
+            } else {
+                (!ids.is_empty()).then_some(ids)
+            };
         }
         let ItemTest::Values {
             preds,
@@ -603,6 +654,8 @@ pub struct Scratch {
     kw_gen: u32,
     /// Every field's lowercased text joined by NULs (keyword search).
     kw_text: String,
+    /// A number's text (see [`render`]).
+    num_text: String,
     kw_bits: Vec<u64>,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
@@ -1130,6 +1183,7 @@ impl Engine {
             all_lower: Vec::new(),
             kw_gen: 0,
             kw_text: String::new(),
+            num_text: String::new(),
             kw_bits: Vec::new(),
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
@@ -1347,20 +1401,28 @@ impl Engine {
             return;
         };
         if sc.kw_gen != sc.gen {
-            all_lower(sc, event);
             sc.kw_gen = sc.gen;
             let words = ac.patterns_len().div_ceil(64);
             sc.kw_bits.clear();
             sc.kw_bits.resize(words, 0);
             let Scratch {
                 kw_bits,
-                all_lower,
                 kw_text,
+                num_text: buf,
                 ..
             } = sc;
+            // Every field's lowercased text (lists joined with `\n`), joined by NULs.
             kw_text.clear();
-            for text in all_lower.iter().take(event.fields.len()) {
-                kw_text.push_str(text);
+            for (_, v) in &event.fields {
+                match v {
+                    Value::List(items) => {
+                        for it in items {
+                            push_lower(kw_text, render(it, buf));
+                            kw_text.push('\n');
+                        }
+                    }
+                    v => push_lower(kw_text, render(v, buf)),
+                }
                 kw_text.push('\0');
             }
             for m in ac.find_overlapping_iter(kw_text.as_str()) {

@@ -362,7 +362,7 @@ pub(crate) fn render<'a>(v: &'a Value, buf: &'a mut String) -> &'a str {
         Value::Str(s) => s,
         Value::Int(i) => {
             buf.clear();
-            let _ = write!(buf, "{i}");
+            buf.push_str(itoa::Buffer::new().format(*i));
             buf
         }
         Value::Float(f) => {

@@ -542,3 +542,43 @@ fn star_wildcards() {
     ));
     assert!(!fires(k, &[("M", s("Failed password for root"))]));
 }
+
+/// Keyword rules are pre-filtered by an automaton holding only the
+/// literals some rule needs (`keywords|all` by its longest one; `':'` not
+/// at all when the rule's other search is narrower): the results must be
+/// those of plain evaluation, numbers and lists included.
+#[test]
+fn keyword_prefilter_agrees_with_plain_evaluation() {
+    let text = "title: all\nid: all\ndetection:\n  keywords:\n    '|all':\n      - 'tmp/'\n      - 'jexws'\n  condition: keywords\n---\n\
+title: copy\nid: copy\ndetection:\n  tools:\n    - 'scp '\n    - 'rsync '\n  filter:\n    - '@'\n    - ':'\n  condition: tools and filter\n---\n\
+title: pid\nid: pid\ndetection:\n  keywords:\n    - '4242'\n  condition: keywords\n---\n\
+title: listed\nid: listed\ndetection:\n  keywords:\n    - 'bad thing'\n  condition: keywords\n";
+    let (set, problems) = RuleSet::from_str(text, Path::new("kw.yml"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let (e, _) = Engine::compile(set, &IdentityMapping);
+    let mut sc = e.scratch();
+    let mut ids = |fields: &[(&str, Value)]| -> Vec<String> {
+        let mut out = Vec::new();
+        e.matches(&ev(fields), &mut sc, &mut out);
+        out.iter()
+            .map(|m| e.rule_set().rules()[m.rule].id.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(&[("message", s("GET /TMP/x JEXWS4.jsp"))]), vec!["all"]);
+    assert_eq!(
+        ids(&[("a", s("/tmp/")), ("b", s("jexws"))]),
+        vec!["all"],
+        "the two keywords may sit in different fields"
+    );
+    assert!(ids(&[("message", s("jexws only"))]).is_empty());
+    assert!(ids(&[("message", s("tmp/ only"))]).is_empty());
+    assert_eq!(ids(&[("message", s("SCP a.txt bob@host"))]), vec!["copy"]);
+    assert_eq!(ids(&[("message", s("rsync x y:/z"))]), vec!["copy"]);
+    assert!(ids(&[("message", s("rsync x y"))]).is_empty());
+    assert!(ids(&[("message", s("user bob: from 1.2.3.4"))]).is_empty());
+    assert_eq!(ids(&[("pid", Value::Int(4242))]), vec!["pid"]);
+    assert_eq!(
+        ids(&[("m", Value::List(vec![s("x"), s("a BAD THING")]))]),
+        vec!["listed"]
+    );
+}
