@@ -145,9 +145,10 @@ pub struct Engine {
     rules: Vec<Option<CRule>>,
     generic: Vec<u32>,
     by_kind: [Vec<u32>; 4],
-    /// (kind, condition slots) → joined lowercased values → rules
-    keyed: KeyIndex,
-    probes: Vec<(u8, Box<[u32]>)>,
+    /// ((kind, condition slots), joined lowercased values → rules)
+    probes: Vec<Probe>,
+    /// Tells scratches made for another engine apart.
+    id: u64,
     ac: AcIndex,
     reports_alone: Vec<bool>,
     pub(crate) corrs: Vec<CCorr>,
@@ -168,6 +169,16 @@ const ANY_KIND: u8 = 255;
 
 /// (kind, condition slots) → joined lowercased values → rules.
 type KeyIndex = FxMap<(u8, Box<[u32]>), FxMap<String, Vec<u32>>>;
+type Probe = ((u8, Box<[u32]>), FxMap<String, Vec<u32>>);
+
+/// Engine ids (see [`Engine::matches`]'s scratch check).
+static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Entries in a scratch's cache of static field names' slots.
+const NAME_CACHE: usize = 64;
+
+/// A static field name's (address, length) and its slot (`u32::MAX`: none).
+type NameCache = [(usize, usize, u32)];
 
 /// A fast multiply-rotate hasher (the Firefox/rustc one) for the engine's
 /// fixed lookup tables. Their keys come from the rules, and events only
@@ -232,7 +243,7 @@ struct AcIndex {
     per_slot: Vec<Option<aho_corasick::AhoCorasick>>,
     /// The literals of keyword searches (case-insensitive), looked for in
     /// every field's lowercased text: a pseudo-slot ([`KW_SLOT`]).
-    keywords: Option<aho_corasick::AhoCorasick>,
+    keywords: Option<crate::kwscan::KwFilter>,
 }
 
 /// The pseudo-slot of keyword literals in `CRule::req`.
@@ -427,20 +438,7 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
             }
         }
     }
-    // No keyword holds a NUL, so the fields' texts can be searched in one
-    // pass joined by NULs without matches across fields.
-    let keywords = if pats.is_empty() || pats.iter().any(|p| p.contains(&0)) {
-        None
-    } else {
-        // A DFA scans fastest (it runs on every event); its size grows
-        // with the patterns, so large sets keep the automatic choice.
-        let kind = (pats.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA);
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .kind(kind)
-            .build(&pats)
-            .ok()
-    };
+    let keywords = crate::kwscan::KwFilter::new(&pats);
     for (cr, req) in rules.iter_mut().flatten().zip(reqs) {
         cr.req = req.map(|mut r| {
             for (slot, id) in &mut r {
@@ -644,6 +642,10 @@ const MAX_KEY_COMBOS: usize = 4096;
 /// Per-thread reusable buffers for [`Engine::matches`].
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The engine this scratch was made for.
+    engine: u64,
+    /// Slots of static field names by address (see [`Engine::slot_for`]).
+    names: Box<NameCache>,
     gen: u32,
     slot_gen: Vec<u32>,
     slot_field: Vec<u32>,
@@ -1107,7 +1109,8 @@ impl Engine {
                 }
             }
         }
-        let probes = keyed.keys().cloned().collect();
+        let mut probes: Vec<Probe> = keyed.into_iter().collect();
+        probes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ac = build_ac(&mut rules, c.slot_of.len());
         let engine = Engine {
             set,
@@ -1115,8 +1118,8 @@ impl Engine {
             rules,
             generic,
             by_kind,
-            keyed,
             probes,
+            id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ac,
             reports_alone,
             corrs,
@@ -1174,6 +1177,8 @@ impl Engine {
     pub fn scratch(&self) -> Scratch {
         let n = self.slot_of.len();
         Scratch {
+            engine: self.id,
+            names: vec![(0, 0, u32::MAX); NAME_CACHE].into_boxed_slice(),
             gen: 0,
             slot_gen: vec![0; n],
             slot_field: vec![0; n],
@@ -1198,7 +1203,7 @@ impl Engine {
     /// order). Filters are applied; correlations are not (see
     /// [`crate::CorrelationEngine`]).
     pub fn matches(&self, event: &Event, sc: &mut Scratch, out: &mut Vec<Match>) {
-        if sc.slot_gen.len() != self.slot_of.len() || sc.rule_seen.len() != self.rules.len() {
+        if sc.engine != self.id {
             *sc = self.scratch();
         }
         if sc.gen == u32::MAX {
@@ -1207,7 +1212,7 @@ impl Engine {
         sc.gen += 1;
         let gen = sc.gen;
         for (fi, (name, _)) in event.fields.iter().enumerate() {
-            if let Some(&s) = self.slot_of.get(&**name) {
+            if let Some(s) = self.slot_for(name, &mut sc.names) {
                 let su = s as usize;
                 if sc.slot_gen.get(su) != Some(&gen) {
                     if let (Some(g), Some(f)) = (sc.slot_gen.get_mut(su), sc.slot_field.get_mut(su))
@@ -1237,8 +1242,7 @@ impl Engine {
             push(v, sc, &mut cands);
         }
         let mut key = std::mem::take(&mut sc.key);
-        for probe in &self.probes {
-            let (k, slots) = probe;
+        for ((k, slots), index) in &self.probes {
             if *k != ANY_KIND && *k != kc {
                 continue;
             }
@@ -1256,7 +1260,7 @@ impl Engine {
             if !complete {
                 continue;
             }
-            if let Some(list) = self.keyed.get(probe).and_then(|m| m.get(key.as_str())) {
+            if let Some(list) = index.get(key.as_str()) {
                 push(list, sc, &mut cands);
             }
         }
@@ -1397,41 +1401,66 @@ impl Engine {
     /// Run the keyword automaton once per event over every field's
     /// lowercased text, filling `sc.kw_bits`.
     fn kw_bits(&self, sc: &mut Scratch, event: &Event) {
-        let Some(ac) = &self.ac.keywords else {
+        let Some(kw) = &self.ac.keywords else {
             return;
         };
         if sc.kw_gen != sc.gen {
             sc.kw_gen = sc.gen;
-            let words = ac.patterns_len().div_ceil(64);
+            let words = kw.len().div_ceil(64);
             sc.kw_bits.clear();
             sc.kw_bits.resize(words, 0);
             let Scratch {
                 kw_bits,
                 kw_text,
-                num_text: buf,
+                num_text,
                 ..
             } = sc;
-            // Every field's lowercased text (lists joined with `\n`), joined by NULs.
-            kw_text.clear();
+            // Field by field (no match across fields); ASCII text as it
+            // is (the filter folds case), other text lowercased first.
             for (_, v) in &event.fields {
                 match v {
                     Value::List(items) => {
+                        // Items joined with `\n`, as keyword evaluation sees them.
+                        kw_text.clear();
                         for it in items {
-                            push_lower(kw_text, render(it, buf));
+                            push_lower(kw_text, render(it, num_text));
                             kw_text.push('\n');
                         }
+                        kw.scan(kw_text.as_bytes(), kw_bits);
                     }
-                    v => push_lower(kw_text, render(v, buf)),
-                }
-                kw_text.push('\0');
-            }
-            for m in ac.find_overlapping_iter(kw_text.as_str()) {
-                let p = m.pattern().as_usize();
-                if let Some(w) = kw_bits.get_mut(p / 64) {
-                    *w |= 1u64 << (p % 64);
+                    v => {
+                        let t = render(v, num_text);
+                        if t.is_ascii() {
+                            kw.scan(t.as_bytes(), kw_bits);
+                        } else {
+                            kw_text.clear();
+                            push_lower(kw_text, t);
+                            kw.scan(kw_text.as_bytes(), kw_bits);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// A field name's slot. Names that are `&'static str` (the readers'
+    /// usual names) are looked up once per scratch by address: static text
+    /// at one address never changes.
+    #[inline]
+    fn slot_for(&self, name: &portcullis_events::FieldName, cache: &mut NameCache) -> Option<u32> {
+        if let std::borrow::Cow::Borrowed(s) = name {
+            let addr = s.as_ptr() as usize;
+            let i = ((addr >> 3) ^ s.len()) % NAME_CACHE;
+            if let Some(e) = cache.get_mut(i) {
+                if e.0 == addr && e.1 == s.len() {
+                    return (e.2 != u32::MAX).then_some(e.2);
+                }
+                let slot = self.slot_of.get(*s).copied();
+                *e = (addr, s.len(), slot.unwrap_or(u32::MAX));
+                return slot;
+            }
+        }
+        self.slot_of.get(&**name).copied()
     }
 
     fn present(&self, sc: &Scratch, slot: u32) -> Option<usize> {

@@ -7,6 +7,7 @@
 mod cond;
 mod correlation;
 mod engine;
+mod kwscan;
 mod pred;
 mod rule;
 mod yaml;
