@@ -78,8 +78,23 @@ struct Packed(String);
 
 impl Packed {
     fn push(&mut self, name: &str, text: &str) {
-        use std::fmt::Write;
-        let _ = write!(self.0, "{}:{name}{}:{text}", name.len(), text.len());
+        let mut n = itoa::Buffer::new();
+        self.0.push_str(n.format(name.len()));
+        self.0.push(':');
+        self.0.push_str(name);
+        self.0.push_str(n.format(text.len()));
+        self.0.push(':');
+        self.0.push_str(text);
+    }
+
+    /// [`Packed::push`] of a value's text, without an intermediate string
+    /// for text and numbers.
+    fn push_value(&mut self, name: &str, v: &Value) {
+        match v {
+            Value::Str(t) => self.push(name, t),
+            Value::Int(i) => self.push(name, itoa::Buffer::new().format(*i)),
+            other => self.push(name, &value_text(other)),
+        }
     }
 
     /// The pairs in the order pushed (stops at anything malformed).
@@ -507,21 +522,25 @@ fn worker(
                             for f in &m.fields {
                                 if !shown.contains_name(f) {
                                     if let Some(v) = ev.get(f) {
-                                        shown.push(f, &value_text(v));
+                                        shown.push_value(f, v);
                                     }
                                 }
                             }
                         }
-                        // Keep only what the correlations read.
-                        ev.fields.retain(|(k, _)| {
+                        // Keep only what the correlations read, in a list
+                        // of just that size (the event's own is dropped).
+                        let wanted = |k: &str| {
                             rules.iter().any(|&r| {
                                 corr_fields
                                     .get(r)
                                     .and_then(Option::as_ref)
-                                    .is_some_and(|names| names.contains(&&**k))
+                                    .is_some_and(|names| names.contains(&k))
                             })
-                        });
-                        ev.fields.shrink_to_fit();
+                        };
+                        let keep = ev.fields.iter().filter(|(k, _)| wanted(k)).count();
+                        let mut kept = Vec::with_capacity(keep);
+                        kept.extend(ev.fields.drain(..).filter(|(k, _)| wanted(k)));
+                        ev.fields = kept;
                         corr.push(Pending {
                             time: t,
                             event: ev,
@@ -583,32 +602,12 @@ fn origin_key(o: &portcullis_events::Origin) -> OriginKey {
     )
 }
 
-/// FNV-1a: the keys are a few integers, so SipHash's cost buys nothing.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
 /// (the file name, kept alive; event time; matched fields).
 type Recent = (Arc<str>, i64, Packed);
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+/// Keyed by origins (record ids and line numbers come from the logs):
+/// a seeded hasher.
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
 /// (correlation rule, group values).
 type OpenKey = (usize, Vec<(String, Option<String>)>);
 
@@ -622,6 +621,8 @@ struct CorrSide<'e> {
     buffered_len: usize,
     /// The buffered chunks merged in time order (reused).
     merged: Vec<Pending>,
+    /// (time, position in `merged`), sorted (reused).
+    order: Vec<(i64, usize)>,
     recent: FastMap<OriginKey, Recent>,
     recent_order: VecDeque<OriginKey>,
     hosts: HashMap<Arc<str>, String>,
@@ -661,11 +662,22 @@ impl<'e> CorrSide<'e> {
             all.extend(c);
         }
         self.buffered_len = 0;
-        all.sort_by_key(|p| p.time);
-        for p in all.drain(..) {
+        // Time order, ties in arrival order (a stable sort), by sorting
+        // (time, position) keys in place: a stable sort of the events
+        // themselves takes a fresh scratch buffer of half their size on
+        // every feed.
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(all.iter().enumerate().map(|(i, p)| (p.time, i)));
+        order.sort_unstable();
+        for &(_, i) in &order {
+            let Some(p) = all.get_mut(i) else {
+                continue;
+            };
             let key = origin_key(&p.event.origin);
+            let shown = std::mem::take(&mut p.shown);
             self.recent
-                .insert(key, (p.event.origin.file.clone(), p.time, p.shown));
+                .insert(key, (p.event.origin.file.clone(), p.time, shown));
             self.recent_order.push_back(key);
             if self.recent_order.len() > RECENT_CAP {
                 if let Some(old) = self.recent_order.pop_front() {
@@ -677,7 +689,9 @@ impl<'e> CorrSide<'e> {
             }
             self.take_hits(sink);
         }
+        all.clear();
         self.merged = all;
+        self.order = order;
     }
 
     /// Coalesce: a hit whose window overlaps the open detection of the
@@ -818,6 +832,7 @@ pub(crate) fn run(
         buffered: Vec::new(),
         buffered_len: 0,
         merged: Vec::new(),
+        order: Vec::new(),
         recent: FastMap::default(),
         recent_order: VecDeque::new(),
         hosts: HashMap::new(),

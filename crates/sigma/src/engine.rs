@@ -151,6 +151,9 @@ pub struct Engine {
     id: u64,
     ac: AcIndex,
     reports_alone: Vec<bool>,
+    /// Per rule: its pre-filter needs a keyword literal and nothing else
+    /// (skipped without a look at the rule when the event holds none).
+    kw_only: Vec<bool>,
     pub(crate) corrs: Vec<CCorr>,
     /// rule → (correlation index, input position)
     pub(crate) feeds: HashMap<RuleIndex, Vec<(usize, usize)>>,
@@ -659,6 +662,8 @@ pub struct Scratch {
     /// A number's text (see [`render`]).
     num_text: String,
     kw_bits: Vec<u64>,
+    /// Some bit of `kw_bits` is set.
+    kw_any: bool,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
     hits: Vec<u32>,
@@ -1112,6 +1117,14 @@ impl Engine {
         let mut probes: Vec<Probe> = keyed.into_iter().collect();
         probes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ac = build_ac(&mut rules, c.slot_of.len());
+        let kw_only = rules
+            .iter()
+            .map(|cr| {
+                cr.as_ref()
+                    .and_then(|cr| cr.req.as_ref())
+                    .is_some_and(|req| !req.is_empty() && req.iter().all(|(s, _)| *s == KW_SLOT))
+            })
+            .collect();
         let engine = Engine {
             set,
             slot_of: c.slot_of,
@@ -1122,6 +1135,7 @@ impl Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ac,
             reports_alone,
+            kw_only,
             corrs,
             feeds,
         };
@@ -1190,6 +1204,7 @@ impl Engine {
             kw_text: String::new(),
             num_text: String::new(),
             kw_bits: Vec::new(),
+            kw_any: false,
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
             hits: Vec::new(),
@@ -1267,6 +1282,12 @@ impl Engine {
         sc.key = key;
         cands.sort_unstable();
         for &r in &cands {
+            if self.kw_only.get(r as usize) == Some(&true) && self.ac.keywords.is_some() {
+                self.kw_bits(sc, event);
+                if !sc.kw_any {
+                    continue;
+                }
+            }
             let Some(Some(cr)) = self.rules.get(r as usize) else {
                 continue;
             };
@@ -1440,6 +1461,7 @@ impl Engine {
                     }
                 }
             }
+            sc.kw_any = sc.kw_bits.iter().any(|w| *w != 0);
         }
     }
 
