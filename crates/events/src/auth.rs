@@ -51,8 +51,37 @@ fn addr_port(s: &str) -> Option<(&str, Option<u16>, &str)> {
 /// The last ` from <addr>[ port <n>]` of `s`, preferring one with a port:
 /// (text before it, addr, port).
 fn last_from(s: &str) -> Option<(&str, &str, Option<u16>)> {
-    let mut best: Option<(&str, &str, Option<u16>)> = None;
-    for i in memchr::memmem::find_iter(s.as_bytes(), b" from ") {
+    last_from_after(s, None, 0)
+}
+
+/// [`last_from`] of `" " + s` without building it: a `from <addr>` at the
+/// very start counts too (with nothing before it). As in the built text,
+/// occurrences do not overlap: the search goes on after that `from `.
+fn last_from_spaced(s: &str) -> Option<(&str, &str, Option<u16>)> {
+    match s.strip_prefix("from ") {
+        Some(rest) => last_from_after(s, Some(rest), 5),
+        None => last_from_after(s, None, 0),
+    }
+}
+
+/// [`last_from`] of `" from " + s` without building it: the address right
+/// at the start counts too, with nothing before it.
+fn last_from_prefixed(s: &str) -> Option<(&str, &str, Option<u16>)> {
+    last_from_after(s, Some(s), 0)
+}
+
+/// [`last_from`] of `s`, searched from byte `skip`, with `start` (text
+/// that follows a ` from ` before `s`) as the first candidate.
+fn last_from_after<'a>(
+    s: &'a str,
+    start: Option<&'a str>,
+    skip: usize,
+) -> Option<(&'a str, &'a str, Option<u16>)> {
+    let mut best: Option<(&str, &str, Option<u16>)> =
+        start.and_then(addr_port).map(|(a, p, _)| ("", a, p));
+    let hay = s.as_bytes().get(skip..).unwrap_or(&[]);
+    for i in memchr::memmem::find_iter(hay, b" from ") {
+        let i = i + skip;
         if let Some((a, p, _)) = addr_port(&s[i + 6..]) {
             let cand = (&s[..i], a, p);
             match (&best, p) {
@@ -105,7 +134,18 @@ fn user_part(f: &mut Fields, u: &str) {
 /// `key=value` of a PAM message (`logname= uid=0 ... rhost=x  user=y`),
 /// for keys whose value is a single token.
 fn pam_kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let pat = format!(" {key}=");
+    let mut buf = [0u8; 16];
+    let n = key.len() + 2;
+    let pat: &[u8] = match buf.get_mut(..n) {
+        Some(b) => {
+            b[0] = b' ';
+            b[1..n - 1].copy_from_slice(key.as_bytes());
+            b[n - 1] = b'=';
+            b
+        }
+        None => return None,
+    };
+    let pat = std::str::from_utf8(pat).ok()?;
     let i = memchr::memmem::rfind(s.as_bytes(), pat.as_bytes())
         .map(|i| i + pat.len())
         .or_else(|| s.starts_with(&pat[1..]).then_some(pat.len() - 1))?;
@@ -232,8 +272,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         .strip_prefix("Invalid user ")
         .or_else(|| m.strip_prefix("Illegal user "))
     {
-        let r = format!(" {r}");
-        match last_from(&r) {
+        match last_from_spaced(r) {
             Some((u, a, p)) => {
                 put(f, "user", u.trim_start());
                 set_src(f, a, p);
@@ -251,7 +290,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         return true;
     }
     if let Some(r) = m.strip_prefix("PAM: ").and_then(pam_failure_for) {
-        if let Some((u, a, p)) = last_from(&format!(" {r}")) {
+        if let Some((u, a, p)) = last_from_spaced(r) {
             user_part(f, u.trim_start());
             set_src(f, a, p);
         }
@@ -260,7 +299,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         return true;
     }
     if let Some(r) = m.strip_prefix("maximum authentication attempts exceeded for ") {
-        if let Some((u, a, p)) = last_from(&format!(" {r}")) {
+        if let Some((u, a, p)) = last_from_spaced(r) {
             user_part(f, u.trim_start());
             set_src(f, a, p);
         }
@@ -345,7 +384,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
     if let Some(r) = m.strip_prefix("User ") {
         if let Some(i) = r.find(" not allowed because ") {
             let who = &r[..i];
-            match last_from(&format!(" {who}")) {
+            match last_from_spaced(who) {
                 Some((u, a, p)) => {
                     put(f, "user", u.trim_start());
                     set_src(f, a, p);
@@ -370,7 +409,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         ("Bad protocol version identification ", "ssh_scan"),
     ] {
         if let Some(r) = m.strip_prefix(pre) {
-            if let Some((_, a, p)) = last_from(&format!(" from {r}")) {
+            if let Some((_, a, p)) = last_from_prefixed(r) {
                 set_src(f, a, p);
             }
             outcome(f, action, None);
@@ -655,5 +694,39 @@ mod tests {
         let f = parse("sshd", "Connection closed by 1.2.3.4 port 2222 [preauth]");
         assert_eq!(get(&f, "src_ip"), s("1.2.3.4"));
         assert_eq!(get(&f, "user"), None);
+    }
+
+    /// The copy-free variants agree with searching the built strings.
+    #[test]
+    fn last_from_variants_match_the_spaced_strings() {
+        let cases = [
+            "",
+            "from 1.2.3.4",
+            "from 1.2.3.4 port 22",
+            "from from 10.0.0.1 port 7",
+            "bob from 1.2.3.4 port 22 ssh2",
+            "admin from 10.0.0.9",
+            "x from evil from 10.1.1.1 port 5",
+            "1.2.3.4 port 99",
+            "from",
+        ];
+        for c in cases {
+            let spaced = format!(" {c}");
+            let want =
+                last_from(&spaced).map(|(b, a, p)| (b.trim_start().to_string(), a.to_string(), p));
+            let got =
+                last_from_spaced(c).map(|(b, a, p)| (b.trim_start().to_string(), a.to_string(), p));
+            assert_eq!(got, want, "spaced {c:?}");
+            let prefixed = format!(" from {c}");
+            let want = last_from(&prefixed).map(|(_, a, p)| (a.to_string(), p));
+            let got = last_from_prefixed(c).map(|(_, a, p)| (a.to_string(), p));
+            assert_eq!(got, want, "prefixed {c:?}");
+        }
+        assert_eq!(
+            pam_kv("logname= uid=0 rhost=1.2.3.4  user=bob", "rhost"),
+            Some("1.2.3.4")
+        );
+        assert_eq!(pam_kv("user=bob", "user"), Some("bob"));
+        assert_eq!(pam_kv("x", "a-key-longer-than-fourteen"), None);
     }
 }

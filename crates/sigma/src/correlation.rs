@@ -92,7 +92,31 @@ struct Entry {
     time: i64,
     value: Option<Box<str>>,
     num: f64,
-    origins: Vec<Origin>,
+    origins: Origins,
+}
+
+/// An entry's contributing origins: one for an event (the usual case,
+/// without an allocation), a list for a lower correlation's hit.
+#[derive(Debug)]
+enum Origins {
+    One(Origin),
+    Many(Vec<Origin>),
+}
+
+impl Origins {
+    fn as_slice(&self) -> &[Origin] {
+        match self {
+            Origins::One(o) => std::slice::from_ref(o),
+            Origins::Many(v) => v,
+        }
+    }
+
+    fn into_vec(self) -> Vec<Origin> {
+        match self {
+            Origins::One(o) => vec![o],
+            Origins::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -353,9 +377,9 @@ impl<'e> CorrelationEngine<'e> {
                 }
                 _ => (None, 0.0),
             };
-            let origins: Vec<Origin> = match src {
-                Src::Ev(ev) => vec![ev.origin.clone()],
-                Src::Hit(h) => h.events.clone(),
+            let origins = match src {
+                Src::Ev(ev) => Origins::One(ev.origin.clone()),
+                Src::Hit(h) => Origins::Many(h.events.clone()),
             };
             let span = c.span_us;
             let is_early = early(c);
@@ -430,11 +454,11 @@ impl<'e> CorrelationEngine<'e> {
                         // seen[j] = (chain start time, origins) for the completed prefix 0..=j
                         if pos == 0 {
                             if let Some(s) = g.seen.get_mut(0) {
-                                *s = Some((t, origins));
+                                *s = Some((t, origins.into_vec()));
                             }
                         } else if let Some(Some((start, prev))) = g.seen.get(pos - 1).cloned() {
                             let mut o = prev;
-                            o.extend(origins);
+                            o.extend(origins.into_vec());
                             if let Some(s) = g.seen.get_mut(pos) {
                                 let better = s.as_ref().is_none_or(|(old, _)| start >= *old);
                                 if better {
@@ -458,7 +482,7 @@ impl<'e> CorrelationEngine<'e> {
                         }
                     } else {
                         if let Some(s) = g.seen.get_mut(pos) {
-                            *s = Some((t, origins));
+                            *s = Some((t, origins.into_vec()));
                         }
                         let seen = g.seen.iter().filter(|s| s.is_some()).count();
                         let fire = if c.condition.is_empty() {
@@ -643,7 +667,7 @@ fn hit_from_group(
         if origins.len() >= limits.max_origins {
             break;
         }
-        origins.extend(e.origins.iter().cloned());
+        origins.extend(e.origins.as_slice().iter().cloned());
     }
     let mut distinct: Vec<String> = g.distinct.keys().map(|k| k.to_string()).collect();
     distinct.sort();

@@ -1313,8 +1313,10 @@ impl Engine {
             if cr.check_sources && !cr.sources.iter().any(|s| self.source_ok(s, event, sc)) {
                 continue;
             }
+            // One pass that also records the fields that matched (filters
+            // record nothing).
             sc.hits.clear();
-            if !self.eval_cond(&cr.det, &cr.det.cond, event, sc, false) {
+            if !self.eval_cond(&cr.det, &cr.det.cond, event, sc, true) {
                 continue;
             }
             if cr
@@ -1324,9 +1326,6 @@ impl Engine {
             {
                 continue;
             }
-            // second pass to record the fields that matched
-            sc.hits.clear();
-            self.eval_cond(&cr.det, &cr.det.cond, event, sc, true);
             let mut fields: Vec<portcullis_events::FieldName> = Vec::new();
             for &fi in &sc.hits {
                 if let Some((name, _)) = event.fields.get(fi as usize) {
