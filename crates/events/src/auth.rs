@@ -177,20 +177,20 @@ fn pam(f: &mut Fields, msg: &str) -> bool {
     // `pam_unix(sshd:auth): authentication failure; logname= ... rhost=h  user=u`
     // `pam_unix(sshd:auth): …`, old `(pam_unix) …`, or `pam_unix: …`.
     let body = if let Some(rest) = msg.strip_prefix("pam_") {
-        match (rest.find("): "), rest.find(": ")) {
+        match (crate::find_str(rest, "): "), crate::find_str(rest, ": ")) {
             (Some(close), _) if !rest[..close].contains(' ') => &rest[close + 3..],
             (_, Some(c)) if !rest[..c].contains([' ', '(']) => &rest[c + 2..],
             _ => return false,
         }
     } else if let Some(rest) = msg.strip_prefix("(pam_") {
-        match rest.find(") ") {
+        match crate::find_str(rest, ") ") {
             Some(close) if !rest[..close].contains(' ') => &rest[close + 2..],
             _ => return false,
         }
     } else {
         return false;
     };
-    let (text, kv) = match body.find("; ") {
+    let (text, kv) = match crate::find_str(body, "; ") {
         Some(i) => (&body[..i], &body[i + 1..]),
         None => (body, ""),
     };
@@ -252,7 +252,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         .or_else(|| m.strip_prefix("Accepted "))
     {
         let ok = m.starts_with('A');
-        let Some(sp) = r.find(" for ") else {
+        let Some(sp) = crate::find_str(r, " for ") else {
             return false;
         };
         let method = &r[..sp];
@@ -318,7 +318,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         .or_else(|| m.strip_prefix("Disconnecting invalid user "))
     {
         // `<u> <addr> port <n>: Too many authentication failures`
-        if let Some(i) = r.rfind(" port ") {
+        if let Some(i) = crate::rfind_str(r, " port ") {
             let before = &r[..i];
             if let Some(sp) = before.rfind(' ') {
                 if let Some((a, p, _)) = addr_port(&r[sp + 1..]) {
@@ -353,7 +353,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
                 || m[pre.len()..].starts_with("user ");
             if has_user {
                 // `<u> <addr> port <n>`: the address is the token before the last " port ".
-                let (before, tail) = match r.rfind(" port ") {
+                let (before, tail) = match crate::rfind_str(r, " port ") {
                     Some(i) => (&r[..i], &r[i..]),
                     None => (r, ""),
                 };
@@ -382,7 +382,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         return true;
     }
     if let Some(r) = m.strip_prefix("User ") {
-        if let Some(i) = r.find(" not allowed because ") {
+        if let Some(i) = crate::find_str(r, " not allowed because ") {
             let who = &r[..i];
             match last_from_spaced(who) {
                 Some((u, a, p)) => {
@@ -451,7 +451,7 @@ fn sshd(f: &mut Fields, msg: &str) -> bool {
         return true;
     }
     if let Some(r) = m.strip_prefix("reverse mapping checking getaddrinfo for ") {
-        if let (Some(o), Some(c)) = (r.find(" ["), r.find("] ")) {
+        if let (Some(o), Some(c)) = (crate::find_str(r, " ["), crate::find_str(r, "] ")) {
             if o + 2 <= c {
                 let a = &r[o + 2..c];
                 if is_addr(a) {
@@ -554,13 +554,13 @@ fn su_to(f: &mut Fields, r: &str, ok: bool) -> bool {
 fn login(f: &mut Fields, msg: &str) -> bool {
     // `FAILED LOGIN (1) on '/dev/tty1' FOR 'root', Authentication failure`
     if let Some(r) = msg.strip_prefix("FAILED LOGIN ") {
-        if let Some(i) = r.find(" FOR '") {
+        if let Some(i) = crate::find_str(r, " FOR '") {
             let u = &r[i + 6..];
             if let Some(e) = u.find('\'') {
                 put(f, "user", &u[..e]);
             }
         }
-        if let Some(i) = r.find(" FROM '") {
+        if let Some(i) = crate::find_str(r, " FROM '") {
             let h = &r[i + 7..];
             if let Some(e) = h.find('\'') {
                 if !h[..e].is_empty() {
@@ -593,7 +593,7 @@ pub fn parse_auth_message(service: &str, msg: &str, fields: &mut Vec<(FieldName,
     // Solaris inserts `[ID 800047 auth.info] ` before the message.
     let msg = match msg
         .strip_prefix("[ID ")
-        .and_then(|r| r.find("] ").map(|i| &r[i + 2..]))
+        .and_then(|r| crate::find_str(r, "] ").map(|i| &r[i + 2..]))
     {
         Some(rest) => rest,
         None => msg,

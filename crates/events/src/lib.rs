@@ -811,3 +811,16 @@ fn read_text(
         Format::Evtx => {}
     }
 }
+
+/// The first position of `needle` in `hay` (memchr's searcher: cheaper
+/// to set up than `str::find`'s for the short texts of log lines).
+#[inline]
+pub(crate) fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
+}
+
+/// The last position of `needle` in `hay` (see [`find_str`]).
+#[inline]
+pub(crate) fn rfind_str(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::rfind(hay.as_bytes(), needle.as_bytes())
+}

@@ -105,9 +105,8 @@ fn parse_tag(rest: &str) -> (Option<&str>, Option<i64>, &str) {
     // `prog[pid]: msg`, `prog: msg`, `prog(pam_unix)[pid]: msg`, `[sshd]: msg`.
     let limit = rest.len().min(256);
     let head = &rest[..floor_char_boundary(rest, limit)];
-    let Some(colon) = head
-        .find(": ")
-        .or_else(|| head.strip_suffix(':').map(|h| h.len()))
+    let Some(colon) =
+        crate::find_str(head, ": ").or_else(|| head.strip_suffix(':').map(|h| h.len()))
     else {
         return (None, None, rest);
     };
@@ -301,7 +300,7 @@ pub(crate) fn service_of(program: &str) -> &str {
 fn strip_solaris_id(msg: &str) -> &str {
     // `[ID 800047 auth.info] msg`
     if let Some(r) = msg.strip_prefix("[ID ") {
-        if let Some(i) = r.find("] ") {
+        if let Some(i) = crate::find_str(r, "] ") {
             return &r[i + 2..];
         }
     }

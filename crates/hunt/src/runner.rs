@@ -859,10 +859,17 @@ pub(crate) fn run(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (jobs, next, senders, live) = (&jobs, &next, &senders, &live);
-            scope.spawn(move || {
-                let _alive = Alive(live);
-                worker(engine, options, jobs, next, senders);
-            });
+            // Named, so profilers and debuggers tell workers from the
+            // coordinator; a failed spawn leaves the others to do the jobs.
+            let spawned = std::thread::Builder::new()
+                .name("hunt-worker".into())
+                .spawn_scoped(scope, move || {
+                    let _alive = Alive(live);
+                    worker(engine, options, jobs, next, senders);
+                });
+            if spawned.is_err() {
+                live.fetch_sub(1, Ordering::Release);
+            }
         }
         for (i, rx) in receivers.iter().enumerate() {
             loop {
