@@ -812,15 +812,52 @@ fn read_text(
     }
 }
 
-/// The first position of `needle` in `hay` (memchr's searcher: cheaper
-/// to set up than `str::find`'s for the short texts of log lines).
+/// The first position of `needle` in `hay`: memchr for its first byte,
+/// then a compare. Log lines are short, so this beats building a
+/// searcher (`str::find`, `memmem::find`) per call.
 #[inline]
 pub(crate) fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let (&first, _) = n.split_first()?;
+    let mut from = 0usize;
+    while let Some(p) = memchr::memchr(first, h.get(from..)?) {
+        let at = from + p;
+        if h.get(at..).is_some_and(|r| r.starts_with(n)) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The last position of `needle` in `hay` (see [`find_str`]).
 #[inline]
 pub(crate) fn rfind_str(hay: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::rfind(hay.as_bytes(), needle.as_bytes())
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let (&first, _) = n.split_first()?;
+    let mut to = h.len();
+    while let Some(at) = memchr::memrchr(first, h.get(..to)?) {
+        if h.get(at..).is_some_and(|r| r.starts_with(n)) {
+            return Some(at);
+        }
+        to = at;
+    }
+    None
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::{find_str, rfind_str};
+
+    #[test]
+    fn find_and_rfind_agree_with_str() {
+        let hays = ["", "a", " port 22 port 33", "abcabc", "ü port ü", "port"];
+        let needles = [" port ", "abc", "c", "ü", "port", "x"];
+        for h in hays {
+            for n in needles {
+                assert_eq!(find_str(h, n), h.find(n), "{h:?} {n:?}");
+                assert_eq!(rfind_str(h, n), h.rfind(n), "{h:?} {n:?}");
+            }
+        }
+    }
 }
