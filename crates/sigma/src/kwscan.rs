@@ -107,27 +107,26 @@ impl KwFilter {
             } else {
                 w & (u32::MAX >> (32 - 8 * n))
             };
-            let h = hash(fold4(w));
-            if self
-                .table
-                .get((h / 64) as usize)
-                .is_some_and(|t| t & (1u64 << (h % 64)) != 0)
-            {
-                self.verify(text, i, h, bits);
-            }
+            self.probe(text, i, hash(fold4(w)), bits);
             i += 1;
         }
         // The tail (shorter than a word).
         while i <= last {
             let h = hash(fold4(word(text.get(i..).unwrap_or(&[]), n)));
-            if self
-                .table
-                .get((h / 64) as usize)
-                .is_some_and(|t| t & (1u64 << (h % 64)) != 0)
-            {
-                self.verify(text, i, h, bits);
-            }
+            self.probe(text, i, h, bits);
             i += 1;
+        }
+    }
+
+    /// Test the window hash `h` at `at`; verify the literals behind a hit.
+    #[inline(always)]
+    fn probe(&self, text: &[u8], at: usize, h: u32, bits: &mut [u64]) {
+        if self
+            .table
+            .get((h / 64) as usize)
+            .is_some_and(|t| t & (1u64 << (h % 64)) != 0)
+        {
+            self.verify(text, at, h, bits);
         }
     }
 
