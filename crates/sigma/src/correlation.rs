@@ -320,16 +320,13 @@ impl<'e> CorrelationEngine<'e> {
                     }
                 }
             }
-            let done = self.feed_group(ci, pos, c, &key, missing, src, t, out);
+            self.feed_group(ci, pos, c, &key, missing, src, t, out);
             self.key_buf = key;
-            if !done {
-                continue;
-            }
         }
     }
 
-    /// Feed one correlation input's group; false when the event was not
-    /// counted (missing field, cap).
+    /// Feed one correlation input's group (`key`, made by
+    /// [`push_key_part`]; `missing`: a group-by field was absent).
     #[allow(clippy::too_many_arguments)]
     fn feed_group(
         &mut self,
@@ -341,232 +338,227 @@ impl<'e> CorrelationEngine<'e> {
         src: &Src<'_>,
         t: i64,
         out: &mut Vec<CorrelationHit>,
-    ) -> bool {
+    ) {
         let Some(inp) = c.inputs.get(pos) else {
-            return false;
+            return;
         };
-        {
-            if missing {
-                self.stats.missing_group_field += 1;
-                return false;
-            }
-            let (value, num) = match c.kind {
-                CorrelationType::ValueCount
-                | CorrelationType::ValueSum
-                | CorrelationType::ValueAvg => {
-                    let Src::Ev(ev) = src else { return false };
-                    let found = inp
-                        .value_fields
-                        .iter()
-                        .find_map(|n| ev.get(n).filter(|v| !v.is_null()));
-                    let Some(v) = found else {
-                        self.stats.missing_value_field += 1;
-                        return false;
-                    };
-                    if c.kind == CorrelationType::ValueCount {
-                        (Some(Box::<str>::from(render(v, &mut self.num_buf))), 0.0)
-                    } else {
-                        match value_number(v) {
-                            Some(n) => (None, n),
-                            None => {
-                                self.stats.missing_value_field += 1;
-                                return false;
-                            }
-                        }
-                    }
-                }
-                _ => (None, 0.0),
-            };
-            let origins = match src {
-                Src::Ev(ev) => Origins::One(ev.origin.clone()),
-                Src::Hit(h) => Origins::Many(h.events.clone()),
-            };
-            let span = c.span_us;
-            let is_early = early(c);
-            let tumbling = !is_early
-                && !matches!(
-                    c.kind,
-                    CorrelationType::Temporal | CorrelationType::TemporalOrdered
-                );
-            // One lookup for the usual case (the group exists, window open):
-            // Some(expired) when the group exists.
-            let found = self
-                .groups
-                .get(ci)
-                .and_then(|m| m.get(key))
-                .map(|g| tumbling && t > g.start.saturating_add(span));
-            let exists = match found {
-                // close an expired tumbling window first
-                Some(true) => {
-                    if let Some(g) = self.groups.get_mut(ci).and_then(|m| m.remove(key)) {
-                        self.live -= 1;
-                        self.close(ci, key, g, out);
-                    }
-                    false
-                }
-                Some(false) => true,
-                None => false,
-            };
-            if !exists && self.live >= self.limits.max_groups {
-                self.sweep(out);
-                if self.live >= self.limits.max_groups {
-                    self.stats.group_cap_hits += 1;
-                    return false;
-                }
-            }
-            let n_inputs = c.inputs.len();
-            let Some(m) = self.groups.get_mut(ci) else {
-                return false;
-            };
-            let g = if exists {
-                let Some(g) = m.get_mut(key) else {
-                    return false;
+        if missing {
+            self.stats.missing_group_field += 1;
+            return;
+        }
+        let (value, num) = match c.kind {
+            CorrelationType::ValueCount | CorrelationType::ValueSum | CorrelationType::ValueAvg => {
+                let Src::Ev(ev) = src else { return };
+                let found = inp
+                    .value_fields
+                    .iter()
+                    .find_map(|n| ev.get(n).filter(|v| !v.is_null()));
+                let Some(v) = found else {
+                    self.stats.missing_value_field += 1;
+                    return;
                 };
-                g
-            } else {
-                // Copy the key only for a new group (most events join one).
-                self.live += 1;
-                m.entry(key.into())
-                    .or_insert_with(|| Group::new(t, n_inputs))
-            };
-            let mut t = t;
-            if t < g.newest {
-                self.stats.late_events += 1;
-                t = g.newest;
-            }
-            g.newest = t;
-            if t <= g.quiet_until {
-                return false;
-            }
-            let limits = &self.limits;
-            match c.kind {
-                CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
-                    let ordered = c.kind == CorrelationType::TemporalOrdered;
-                    // expire
-                    for s in g.seen.iter_mut() {
-                        if s.as_ref()
-                            .is_some_and(|(st, _)| *st < t.saturating_sub(span))
-                        {
-                            *s = None;
+                if c.kind == CorrelationType::ValueCount {
+                    (Some(Box::<str>::from(render(v, &mut self.num_buf))), 0.0)
+                } else {
+                    match value_number(v) {
+                        Some(n) => (None, n),
+                        None => {
+                            self.stats.missing_value_field += 1;
+                            return;
                         }
                     }
-                    if ordered {
-                        // seen[j] = (chain start time, origins) for the completed prefix 0..=j
-                        if pos == 0 {
-                            if let Some(s) = g.seen.get_mut(0) {
-                                *s = Some((t, origins.into_vec()));
-                            }
-                        } else if let Some(Some((start, prev))) = g.seen.get(pos - 1).cloned() {
-                            let mut o = prev;
-                            o.extend(origins.into_vec());
-                            if let Some(s) = g.seen.get_mut(pos) {
-                                let better = s.as_ref().is_none_or(|(old, _)| start >= *old);
-                                if better {
-                                    *s = Some((start, o));
-                                }
-                            }
-                        }
-                        if let Some(Some((start, o))) = g.seen.last().cloned() {
-                            out.push(make_hit(
-                                c,
-                                limits,
-                                key,
-                                start,
-                                t,
-                                n_inputs as u64,
-                                n_inputs as f64,
-                                Vec::new(),
-                                o,
-                            ));
-                            g.reset_after_hit(t, span);
-                        }
-                    } else {
-                        if let Some(s) = g.seen.get_mut(pos) {
+                }
+            }
+            _ => (None, 0.0),
+        };
+        let origins = match src {
+            Src::Ev(ev) => Origins::One(ev.origin.clone()),
+            Src::Hit(h) => Origins::Many(h.events.clone()),
+        };
+        let span = c.span_us;
+        let is_early = early(c);
+        let tumbling = !is_early
+            && !matches!(
+                c.kind,
+                CorrelationType::Temporal | CorrelationType::TemporalOrdered
+            );
+        // One lookup for the usual case (the group exists, window open):
+        // Some(expired) when the group exists.
+        let found = self
+            .groups
+            .get(ci)
+            .and_then(|m| m.get(key))
+            .map(|g| tumbling && t > g.start.saturating_add(span));
+        let exists = match found {
+            // close an expired tumbling window first
+            Some(true) => {
+                if let Some(g) = self.groups.get_mut(ci).and_then(|m| m.remove(key)) {
+                    self.live -= 1;
+                    self.close(ci, key, g, out);
+                }
+                false
+            }
+            Some(false) => true,
+            None => false,
+        };
+        if !exists && self.live >= self.limits.max_groups {
+            self.sweep(out);
+            if self.live >= self.limits.max_groups {
+                self.stats.group_cap_hits += 1;
+                return;
+            }
+        }
+        let n_inputs = c.inputs.len();
+        let Some(m) = self.groups.get_mut(ci) else {
+            return;
+        };
+        let g = if exists {
+            let Some(g) = m.get_mut(key) else {
+                return;
+            };
+            g
+        } else {
+            // Copy the key only for a new group (most events join one).
+            self.live += 1;
+            m.entry(key.into())
+                .or_insert_with(|| Group::new(t, n_inputs))
+        };
+        let mut t = t;
+        if t < g.newest {
+            self.stats.late_events += 1;
+            t = g.newest;
+        }
+        g.newest = t;
+        if t <= g.quiet_until {
+            return;
+        }
+        let limits = &self.limits;
+        match c.kind {
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
+                let ordered = c.kind == CorrelationType::TemporalOrdered;
+                // expire
+                for s in g.seen.iter_mut() {
+                    if s.as_ref()
+                        .is_some_and(|(st, _)| *st < t.saturating_sub(span))
+                    {
+                        *s = None;
+                    }
+                }
+                if ordered {
+                    // seen[j] = (chain start time, origins) for the completed prefix 0..=j
+                    if pos == 0 {
+                        if let Some(s) = g.seen.get_mut(0) {
                             *s = Some((t, origins.into_vec()));
                         }
-                        let seen = g.seen.iter().filter(|s| s.is_some()).count();
-                        let fire = if c.condition.is_empty() {
-                            seen == n_inputs
-                        } else {
-                            c.condition.iter().all(|(op, b)| op.test(seen as f64, *b))
-                        };
-                        if fire {
-                            let start = g
-                                .seen
-                                .iter()
-                                .flatten()
-                                .map(|(st, _)| *st)
-                                .min()
-                                .unwrap_or(t);
-                            let o: Vec<Origin> = g
-                                .seen
-                                .iter()
-                                .flatten()
-                                .flat_map(|(_, o)| o.iter().cloned())
-                                .collect();
-                            out.push(make_hit(
-                                c,
-                                limits,
-                                key,
-                                start,
-                                t,
-                                seen as u64,
-                                seen as f64,
-                                Vec::new(),
-                                o,
-                            ));
-                            g.reset_after_hit(t, span);
+                    } else if let Some(Some((start, prev))) = g.seen.get(pos - 1).cloned() {
+                        let mut o = prev;
+                        o.extend(origins.into_vec());
+                        if let Some(s) = g.seen.get_mut(pos) {
+                            let better = s.as_ref().is_none_or(|(old, _)| start >= *old);
+                            if better {
+                                *s = Some((start, o));
+                            }
                         }
+                    }
+                    if let Some(Some((start, o))) = g.seen.last().cloned() {
+                        out.push(make_hit(
+                            c,
+                            limits,
+                            key,
+                            start,
+                            t,
+                            n_inputs as u64,
+                            n_inputs as f64,
+                            Vec::new(),
+                            o,
+                        ));
+                        g.reset_after_hit(t, span);
+                    }
+                } else {
+                    if let Some(s) = g.seen.get_mut(pos) {
+                        *s = Some((t, origins.into_vec()));
+                    }
+                    let seen = g.seen.iter().filter(|s| s.is_some()).count();
+                    let fire = if c.condition.is_empty() {
+                        seen == n_inputs
+                    } else {
+                        c.condition.iter().all(|(op, b)| op.test(seen as f64, *b))
+                    };
+                    if fire {
+                        let start = g
+                            .seen
+                            .iter()
+                            .flatten()
+                            .map(|(st, _)| *st)
+                            .min()
+                            .unwrap_or(t);
+                        let o: Vec<Origin> = g
+                            .seen
+                            .iter()
+                            .flatten()
+                            .flat_map(|(_, o)| o.iter().cloned())
+                            .collect();
+                        out.push(make_hit(
+                            c,
+                            limits,
+                            key,
+                            start,
+                            t,
+                            seen as u64,
+                            seen as f64,
+                            Vec::new(),
+                            o,
+                        ));
+                        g.reset_after_hit(t, span);
                     }
                 }
-                _ => {
-                    // counting types
-                    if is_early {
-                        while g
-                            .entries
-                            .front()
-                            .is_some_and(|e| e.time < t.saturating_sub(span))
-                        {
-                            g.pop_front();
-                        }
-                    }
-                    let mut value = value;
-                    if let Some(v) = &value {
-                        if !g.distinct.contains_key(v)
-                            && g.distinct.len() >= limits.max_distinct_per_group
-                        {
-                            self.stats.distinct_cap_hits += 1;
-                            value = None;
-                        }
-                    }
-                    if let Some(v) = &value {
-                        *g.distinct.entry(v.clone()).or_insert(0) += 1;
-                    }
-                    g.sum += num;
-                    g.entries.push_back(Entry {
-                        time: t,
-                        value,
-                        num,
-                        origins,
-                    });
-                    if g.entries.len() > limits.max_events_per_group {
-                        self.stats.event_cap_hits += 1;
+            }
+            _ => {
+                // counting types
+                if is_early {
+                    while g
+                        .entries
+                        .front()
+                        .is_some_and(|e| e.time < t.saturating_sub(span))
+                    {
                         g.pop_front();
                     }
-                    if g.entries.len() == 1 {
-                        g.start = t;
+                }
+                let mut value = value;
+                if let Some(v) = &value {
+                    if !g.distinct.contains_key(v)
+                        && g.distinct.len() >= limits.max_distinct_per_group
+                    {
+                        self.stats.distinct_cap_hits += 1;
+                        value = None;
                     }
-                    if is_early {
-                        let (count, val) = measure(c.kind, g);
-                        if c.condition.iter().all(|(op, b)| op.test(val, *b)) {
-                            out.push(hit_from_group(c, limits, key, g, count, val));
-                            g.reset_after_hit(t, span);
-                        }
+                }
+                if let Some(v) = &value {
+                    *g.distinct.entry(v.clone()).or_insert(0) += 1;
+                }
+                g.sum += num;
+                g.entries.push_back(Entry {
+                    time: t,
+                    value,
+                    num,
+                    origins,
+                });
+                if g.entries.len() > limits.max_events_per_group {
+                    self.stats.event_cap_hits += 1;
+                    g.pop_front();
+                }
+                if g.entries.len() == 1 {
+                    g.start = t;
+                }
+                if is_early {
+                    let (count, val) = measure(c.kind, g);
+                    if c.condition.iter().all(|(op, b)| op.test(val, *b)) {
+                        out.push(hit_from_group(c, limits, key, g, count, val));
+                        g.reset_after_hit(t, span);
                     }
                 }
             }
         }
-        true
     }
 
     fn close(&mut self, ci: usize, key: &str, g: Group, out: &mut Vec<CorrelationHit>) {
