@@ -1716,29 +1716,12 @@ pub fn notification_markdown(inc: &Incident, now: i64) -> String {
         ("Full report due", format_time(inc.due(Stage::Report))),
         ("Generated", format_time(now)),
     ];
-    for (k, v) in rows {
-        s.push_str(&format!("| {k} | {} |\n", v.replace('\n', " ")));
-    }
+    push_md_rows(&mut s, &rows);
     s.push_str("\n## Brief description\n\n");
-    s.push_str(&md_escape(if inc.description.is_empty() {
-        "No description yet."
-    } else {
-        &inc.description
-    }));
-    s.push_str("\n\n");
+    push_md_description(&mut s, inc);
     if let Some(d) = &inc.detection {
         s.push_str("## Detection\n\n");
-        for (k, label) in [
-            ("rule_id", "Rule"),
-            ("title", "Rule title"),
-            ("level", "Level"),
-            ("host", "Host"),
-        ] {
-            let v = json_text(d.get(k));
-            if !v.is_empty() {
-                s.push_str(&format!("- {label}: {}\n", md_escape(&v)));
-            }
-        }
+        push_md_detection(&mut s, d, &DETECTION_FIELDS[..4]);
         s.push('\n');
     }
     s.push_str("## Recipients\n\n");
@@ -1746,6 +1729,46 @@ pub fn notification_markdown(inc: &Incident, now: i64) -> String {
         s.push_str(&format!("- {r}\n"));
     }
     s
+}
+
+/// A detection's fields shown in the Markdown documents, as (key, label):
+/// the notification shows the first four, the report all.
+const DETECTION_FIELDS: [(&str, &str); 8] = [
+    ("rule_id", "Rule"),
+    ("title", "Rule title"),
+    ("level", "Level"),
+    ("host", "Host"),
+    ("user", "User"),
+    ("source", "Source"),
+    ("time", "Time"),
+    ("summary", "Summary"),
+];
+
+/// Table rows `| key | value |`, values on one line.
+fn push_md_rows(s: &mut String, rows: &[(&str, String)]) {
+    for (k, v) in rows {
+        s.push_str(&format!("| {k} | {} |\n", v.replace('\n', " ")));
+    }
+}
+
+/// The incident's description (or a placeholder), escaped, as a paragraph.
+fn push_md_description(s: &mut String, inc: &Incident) {
+    s.push_str(&md_escape(if inc.description.is_empty() {
+        "No description yet."
+    } else {
+        &inc.description
+    }));
+    s.push_str("\n\n");
+}
+
+/// A detection's non-empty `fields` as a list.
+fn push_md_detection(s: &mut String, d: &Json, fields: &[(&str, &str)]) {
+    for (k, label) in fields {
+        let v = json_text(d.get(*k));
+        if !v.is_empty() {
+            s.push_str(&format!("- {label}: {}\n", md_escape(&v)));
+        }
+    }
 }
 
 /// The initial notification as JSON, generated at `now`.
@@ -1844,33 +1867,12 @@ pub fn report_markdown(inc: &Incident, timeline: &[TimelineEntry], now: i64) -> 
         ("Full report due", format_time(inc.due(Stage::Report))),
         ("Generated", format_time(now)),
     ];
-    for (k, v) in rows {
-        s.push_str(&format!("| {k} | {} |\n", v.replace('\n', " ")));
-    }
+    push_md_rows(&mut s, &rows);
     s.push_str("\n## Description\n\n");
-    s.push_str(&md_escape(if inc.description.is_empty() {
-        "No description yet."
-    } else {
-        &inc.description
-    }));
-    s.push_str("\n\n");
+    push_md_description(&mut s, inc);
     if let Some(d) = &inc.detection {
         s.push_str("## Detection\n\n");
-        for (k, label) in [
-            ("rule_id", "Rule"),
-            ("title", "Rule title"),
-            ("level", "Level"),
-            ("host", "Host"),
-            ("user", "User"),
-            ("source", "Source"),
-            ("time", "Time"),
-            ("summary", "Summary"),
-        ] {
-            let v = json_text(d.get(k));
-            if !v.is_empty() {
-                s.push_str(&format!("- {label}: {}\n", md_escape(&v)));
-            }
-        }
+        push_md_detection(&mut s, d, &DETECTION_FIELDS);
         if let Some((sub, i)) = inc.source {
             s.push_str(&format!("- Source: detection {i} of submission {sub}\n"));
         }
@@ -1938,6 +1940,23 @@ pub fn report_json(inc: &Incident, timeline: &[TimelineEntry], now: i64) -> Json
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_helpers_list_present_fields_escaped_and_rows_on_one_line() {
+        let d = json!({"rule_id": "r-1", "title": "Spray *now*", "level": "", "user": "bob"});
+        let mut s = String::new();
+        push_md_detection(&mut s, &d, &DETECTION_FIELDS[..4]);
+        assert_eq!(
+            s,
+            format!("- Rule: r-1\n- Rule title: {}\n", md_escape("Spray *now*"))
+        );
+        let mut s = String::new();
+        push_md_detection(&mut s, &d, &DETECTION_FIELDS);
+        assert!(s.ends_with("- User: bob\n"), "{s}");
+        let mut s = String::new();
+        push_md_rows(&mut s, &[("Title", "a\nb".to_string())]);
+        assert_eq!(s, "| Title | a b |\n");
+    }
 
     #[test]
     fn times_round_trip_and_refuse_nonsense() {
