@@ -132,23 +132,12 @@ fn user_part(f: &mut Fields, u: &str) {
 }
 
 /// `key=value` of a PAM message (`logname= uid=0 ... rhost=x  user=y`),
-/// for keys whose value is a single token.
-fn pam_kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let mut buf = [0u8; 16];
-    let n = key.len() + 2;
-    let pat: &[u8] = match buf.get_mut(..n) {
-        Some(b) => {
-            b[0] = b' ';
-            b[1..n - 1].copy_from_slice(key.as_bytes());
-            b[n - 1] = b'=';
-            b
-        }
-        None => return None,
-    };
-    let pat = std::str::from_utf8(pat).ok()?;
-    let i = memchr::memmem::rfind(s.as_bytes(), pat.as_bytes())
+/// for keys whose value is a single token; `pat` is `" key="` (the last
+/// one wins; `key=` at the very start counts too).
+fn pam_kv<'a>(s: &'a str, pat: &str) -> Option<&'a str> {
+    let i = crate::rfind_str(s, pat)
         .map(|i| i + pat.len())
-        .or_else(|| s.starts_with(&pat[1..]).then_some(pat.len() - 1))?;
+        .or_else(|| s.starts_with(pat.get(1..)?).then_some(pat.len() - 1))?;
     let v = &s[i..];
     let end = v.find([' ', ';']).unwrap_or(v.len());
     let v = &v[..end];
@@ -164,11 +153,11 @@ fn pam_rhost_user(kv: &str) -> (Option<&str>, Option<&str>) {
     let Some(r0) =
         memchr::memmem::find(b, b" rhost=").or_else(|| kv.starts_with("rhost=").then_some(0))
     else {
-        return (None, pam_kv(kv, "user"));
+        return (None, pam_kv(kv, " user="));
     };
     let u = memchr::memmem::find(&b[r0..], b" user=").map(|i| i + r0);
     let region = &kv[..u.unwrap_or(kv.len())];
-    let rhost = pam_kv(region, "rhost");
+    let rhost = pam_kv(region, " rhost=");
     let user = u.map(|u| kv[u + 6..].trim()).filter(|v| !v.is_empty());
     (rhost, user)
 }
@@ -723,10 +712,10 @@ mod tests {
             assert_eq!(got, want, "prefixed {c:?}");
         }
         assert_eq!(
-            pam_kv("logname= uid=0 rhost=1.2.3.4  user=bob", "rhost"),
+            pam_kv("logname= uid=0 rhost=1.2.3.4  user=bob", " rhost="),
             Some("1.2.3.4")
         );
-        assert_eq!(pam_kv("user=bob", "user"), Some("bob"));
-        assert_eq!(pam_kv("x", "a-key-longer-than-fourteen"), None);
+        assert_eq!(pam_kv("user=bob", " user="), Some("bob"));
+        assert_eq!(pam_kv("user=", " user="), None);
     }
 }
