@@ -244,8 +244,9 @@ const MIN_AC_PATTERNS: usize = 16;
 struct AcIndex {
     /// slot → automaton (None: no pre-filter on that slot)
     per_slot: Vec<Option<aho_corasick::AhoCorasick>>,
-    /// The literals of keyword searches (case-insensitive), looked for in
-    /// every field's lowercased text: a pseudo-slot ([`KW_SLOT`]).
+    /// The keyword literals some rule's pre-filter needs (ASCII
+    /// case-insensitive), looked for in every field: a pseudo-slot
+    /// ([`KW_SLOT`]).
     keywords: Option<crate::kwscan::KwFilter>,
 }
 
@@ -420,7 +421,7 @@ fn build_ac(rules: &mut [Option<CRule>], nslots: usize) -> AcIndex {
         );
         reqs.push(req.filter(|r| !r.is_empty()));
     }
-    // The keyword automaton runs over every event's text: give it only the
+    // The keyword filter runs over every event's text: give it only the
     // literals some rule's pre-filter needs (a keyword search that is not
     // a rule's narrowest requirement, such as `':'`, would otherwise hit
     // on nearly every event for nothing).
@@ -1418,8 +1419,8 @@ impl Engine {
         true
     }
 
-    /// Run the keyword automaton once per event over every field's
-    /// lowercased text, filling `sc.kw_bits`.
+    /// Run the keyword filter once per event over every field, filling
+    /// `sc.kw_bits` and `sc.kw_any`.
     fn kw_bits(&self, sc: &mut Scratch, event: &Event) {
         let Some(kw) = &self.ac.keywords else {
             return;
