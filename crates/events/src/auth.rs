@@ -5,10 +5,18 @@
 //! User names are attacker-controlled: the source is the LAST
 //! `from <addr>[ port <n>]` of a line, and the user is what precedes it.
 use crate::FieldName;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
 
 use crate::Value;
 
 type Fields = Vec<(FieldName, Value)>;
+
+/// Searchers for the fixed texts looked for in most lines: built once
+/// (building one costs about as much as a search of a short line).
+static FROM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" from "));
+static RHOST: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" rhost="));
+static USER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" user="));
 
 fn put(f: &mut Fields, k: &'static str, v: &str) {
     f.push((k.into(), Value::Str(v.into())));
@@ -80,7 +88,7 @@ fn last_from_after<'a>(
     let mut best: Option<(&str, &str, Option<u16>)> =
         start.and_then(addr_port).map(|(a, p, _)| ("", a, p));
     let hay = s.as_bytes().get(skip..).unwrap_or(&[]);
-    for i in memchr::memmem::find_iter(hay, b" from ") {
+    for i in FROM.find_iter(hay) {
         let i = i + skip;
         if let Some((a, p, _)) = addr_port(&s[i + 6..]) {
             let cand = (&s[..i], a, p);
@@ -150,12 +158,13 @@ fn pam_kv<'a>(s: &'a str, pat: &str) -> Option<&'a str> {
 /// `rhost=` before it.
 fn pam_rhost_user(kv: &str) -> (Option<&str>, Option<&str>) {
     let b = kv.as_bytes();
-    let Some(r0) =
-        memchr::memmem::find(b, b" rhost=").or_else(|| kv.starts_with("rhost=").then_some(0))
+    let Some(r0) = RHOST
+        .find(b)
+        .or_else(|| kv.starts_with("rhost=").then_some(0))
     else {
         return (None, pam_kv(kv, " user="));
     };
-    let u = memchr::memmem::find(&b[r0..], b" user=").map(|i| i + r0);
+    let u = USER.find(&b[r0..]).map(|i| i + r0);
     let region = &kv[..u.unwrap_or(kv.len())];
     let rhost = pam_kv(region, " rhost=");
     let user = u.map(|u| kv[u + 6..].trim()).filter(|v| !v.is_empty());

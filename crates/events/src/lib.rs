@@ -70,6 +70,9 @@ pub const MAX_REPEAT: u64 = 10_000;
 /// The most diagnostics kept per file; the rest are counted in one last line.
 pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
+/// A field value's text: a string held inline when it is short.
+pub type Text = compact_str::CompactString;
+
 /// A field value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -81,8 +84,9 @@ pub enum Value {
     Int(i64),
     /// A float.
     Float(f64),
-    /// Text.
-    Str(Box<str>),
+    /// Text: held inline up to 24 bytes (most field values), so reading
+    /// an event allocates only for its long values.
+    Str(Text),
     /// A list (EVTX binary data lists, JSON arrays).
     List(Vec<Value>),
 }

@@ -235,7 +235,7 @@ impl<'e> CorrelationEngine<'e> {
     /// time; feed in non-decreasing time). Hits, including those of chained
     /// correlations, are appended to `out`.
     pub fn observe(&mut self, rule: RuleIndex, event: &Event, out: &mut Vec<CorrelationHit>) {
-        if !self.engine.feeds.contains_key(&rule) {
+        if !self.engine.feeds_correlation(rule) {
             return;
         }
         self.stats.observed += 1;
@@ -258,7 +258,7 @@ impl<'e> CorrelationEngine<'e> {
         while i < out.len() && budget > 0 {
             budget -= 1;
             let hit = out[i].clone();
-            if self.engine.feeds.contains_key(&hit.rule) {
+            if self.engine.feeds_correlation(hit.rule) {
                 let t = hit.window_end;
                 self.feed(hit.rule, &Src::Hit(&hit), t, out);
             }
@@ -273,7 +273,7 @@ impl<'e> CorrelationEngine<'e> {
         let mut i = first;
         while i < out.len() {
             let hit = out[i].clone();
-            if self.engine.feeds.contains_key(&hit.rule) {
+            if self.engine.feeds_correlation(hit.rule) {
                 let t = hit.window_end;
                 self.feed(hit.rule, &Src::Hit(&hit), t, out);
             }
@@ -297,10 +297,7 @@ impl<'e> CorrelationEngine<'e> {
     }
 
     fn feed(&mut self, rule: RuleIndex, src: &Src<'_>, t: i64, out: &mut Vec<CorrelationHit>) {
-        let Some(feeds) = self.engine.feeds.get(&rule) else {
-            return;
-        };
-        for &(ci, pos) in feeds {
+        for &(ci, pos) in self.engine.feeds_of(rule) {
             let Some(c) = self.engine.corrs.get(ci) else {
                 continue;
             };

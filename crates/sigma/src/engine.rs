@@ -143,8 +143,9 @@ pub struct Engine {
     set: RuleSet,
     slot_of: FxMap<Box<str>, u32>,
     rules: Vec<Option<CRule>>,
-    generic: Vec<u32>,
-    by_kind: [Vec<u32>; 4],
+    /// Per event kind: the rules that are candidates for every event of
+    /// that kind (no logsource condition to index on), sorted, distinct.
+    base: [Vec<u32>; 4],
     /// ((kind, condition slots), joined lowercased values → rules)
     probes: Vec<Probe>,
     /// Tells scratches made for another engine apart.
@@ -156,7 +157,25 @@ pub struct Engine {
     kw_only: Vec<bool>,
     pub(crate) corrs: Vec<CCorr>,
     /// rule → (correlation index, input position)
-    pub(crate) feeds: HashMap<RuleIndex, Vec<(usize, usize)>>,
+    /// Indexed by rule (empty for rules that feed none).
+    pub(crate) feeds: Vec<Vec<(usize, usize)>>,
+}
+
+/// Append the merge of two sorted lists to `out`.
+fn merge_sorted(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    out.reserve(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x <= y {
+            out.push(x);
+            i += 1;
+        } else {
+            out.push(y);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
 }
 
 fn kind_code(k: LogKind) -> u8 {
@@ -667,6 +686,8 @@ pub struct Scratch {
     kw_any: bool,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
+    /// Candidates found through the logsource index (reused).
+    extra: Vec<u32>,
     hits: Vec<u32>,
     key: String,
     ac_gen: Vec<u32>,
@@ -1038,7 +1059,7 @@ impl Engine {
             .into_iter()
             .filter(|cc| corr_of_rule.contains_key(&cc.rule))
             .collect();
-        let mut feeds: HashMap<RuleIndex, Vec<(usize, usize)>> = HashMap::new();
+        let mut feeds: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
         let mut reports_alone = vec![true; n];
         let mut generate_on = vec![false; n];
         for (ci, cc) in corrs.iter().enumerate() {
@@ -1047,7 +1068,9 @@ impl Engine {
                 _ => false,
             };
             for (pos, inp) in cc.inputs.iter().enumerate() {
-                feeds.entry(inp.rule).or_default().push((ci, pos));
+                if let Some(f) = feeds.get_mut(inp.rule) {
+                    f.push((ci, pos));
+                }
                 if generate {
                     generate_on[inp.rule] = true;
                 } else if let Some(r) = reports_alone.get_mut(inp.rule) {
@@ -1115,6 +1138,12 @@ impl Engine {
                 }
             }
         }
+        let base = by_kind.map(|mut v| {
+            v.extend_from_slice(&generic);
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
         let mut probes: Vec<Probe> = keyed.into_iter().collect();
         probes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ac = build_ac(&mut rules, c.slot_of.len());
@@ -1130,8 +1159,7 @@ impl Engine {
             set,
             slot_of: c.slot_of,
             rules,
-            generic,
-            by_kind,
+            base,
             probes,
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ac,
@@ -1167,7 +1195,13 @@ impl Engine {
 
     /// Whether any correlation consumes matches of this rule.
     pub fn feeds_correlation(&self, rule: RuleIndex) -> bool {
-        self.feeds.contains_key(&rule)
+        !self.feeds_of(rule).is_empty()
+    }
+
+    /// (correlation, input position) of every correlation input this rule feeds.
+    #[inline]
+    pub(crate) fn feeds_of(&self, rule: RuleIndex) -> &[(usize, usize)] {
+        self.feeds.get(rule).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The event field names the correlations fed by this rule read (group-by
@@ -1175,7 +1209,7 @@ impl Engine {
     /// [`crate::CorrelationEngine::observe`] needs no other field.
     pub fn correlation_fields(&self, rule: RuleIndex) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for &(ci, pos) in self.feeds.get(&rule).map(Vec::as_slice).unwrap_or_default() {
+        for &(ci, pos) in self.feeds_of(rule) {
             let Some(inp) = self.corrs.get(ci).and_then(|c| c.inputs.get(pos)) else {
                 continue;
             };
@@ -1208,6 +1242,7 @@ impl Engine {
             kw_any: false,
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
+            extra: Vec::new(),
             hits: Vec::new(),
             key: String::new(),
             ac_gen: vec![0; n],
@@ -1240,9 +1275,23 @@ impl Engine {
             }
         }
         // candidates
+        // The kind's base list (sorted), then the rules the logsource
+        // index adds (`extra`), merged in rule order.
         let mut cands = std::mem::take(&mut sc.cands);
         cands.clear();
+        let mut extra = std::mem::take(&mut sc.extra);
+        extra.clear();
         let kc = kind_code(event.kind);
+        let base = self
+            .base
+            .get(usize::from(kc))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for &r in base {
+            if let Some(seen) = sc.rule_seen.get_mut(r as usize) {
+                *seen = gen;
+            }
+        }
         let push = |list: &[u32], sc: &mut Scratch, cands: &mut Vec<u32>| {
             for &r in list {
                 if let Some(seen) = sc.rule_seen.get_mut(r as usize) {
@@ -1253,10 +1302,6 @@ impl Engine {
                 }
             }
         };
-        push(&self.generic, sc, &mut cands);
-        if let Some(v) = self.by_kind.get(usize::from(kc)) {
-            push(v, sc, &mut cands);
-        }
         let mut key = std::mem::take(&mut sc.key);
         for ((k, slots), index) in &self.probes {
             if *k != ANY_KIND && *k != kc {
@@ -1277,11 +1322,17 @@ impl Engine {
                 continue;
             }
             if let Some(list) = index.get(key.as_str()) {
-                push(list, sc, &mut cands);
+                push(list, sc, &mut extra);
             }
         }
         sc.key = key;
-        cands.sort_unstable();
+        if extra.is_empty() {
+            cands.extend_from_slice(base);
+        } else {
+            extra.sort_unstable();
+            merge_sorted(base, &extra, &mut cands);
+        }
+        sc.extra = extra;
         for &r in &cands {
             if self.kw_only.get(r as usize) == Some(&true) && self.ac.keywords.is_some() {
                 self.kw_bits(sc, event);
@@ -1861,5 +1912,29 @@ fn pred_on(p: &Pred, v: &Value, slot: u32, sc: &mut Scratch) -> bool {
             sp.test(lower_of(sc, slot, v))
         }
         _ => test_plain(p, v, &mut String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sorted;
+
+    #[test]
+    fn merge_sorted_keeps_rule_order() {
+        let cases: [(&[u32], &[u32]); 5] = [
+            (&[], &[]),
+            (&[1, 4, 9], &[]),
+            (&[], &[2, 3]),
+            (&[1, 4, 9], &[0, 5, 10, 11]),
+            (&[2, 3], &[1]),
+        ];
+        for (a, b) in cases {
+            let mut out = vec![99];
+            merge_sorted(a, b, &mut out);
+            let mut want: Vec<u32> = a.iter().chain(b).copied().collect();
+            want.sort_unstable();
+            want.insert(0, 99);
+            assert_eq!(out, want, "{a:?} + {b:?}");
+        }
     }
 }

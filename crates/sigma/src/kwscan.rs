@@ -43,6 +43,17 @@ fn fold4(w: u32) -> u32 {
     w | (upper >> 2)
 }
 
+/// [`fold4`] over eight lanes.
+#[inline]
+fn fold8(w: u64) -> u64 {
+    let ascii = !w & 0x8080_8080_8080_8080;
+    let x = w & 0x7f7f_7f7f_7f7f_7f7f;
+    let ge_a = x.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = x.wrapping_add(0x2525_2525_2525_2525);
+    let upper = ge_a & !gt_z & ascii & 0x8080_8080_8080_8080;
+    w | (upper >> 2)
+}
+
 #[inline]
 fn hash(w: u32) -> u32 {
     w.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)
@@ -97,17 +108,24 @@ impl KwFilter {
             return;
         }
         let last = text.len() - n;
+        let mask = u32::MAX >> (32 - 8 * n);
         let mut i = 0usize;
+        // Eight bytes loaded and folded at once give the windows at five
+        // positions (the fifth ends at the eighth byte).
+        while let Some(b) = text.get(i..i + 8) {
+            let mut w8 = [0u8; 8];
+            w8.copy_from_slice(b);
+            let x = fold8(u64::from_le_bytes(w8));
+            for k in 0..5 {
+                self.probe(text, i + k, hash((x >> (8 * k)) as u32 & mask), bits);
+            }
+            i += 5;
+        }
         // Four bytes at a time while a whole word is readable.
         while i + 4 <= text.len() && i <= last {
             let Some(b) = text.get(i..i + 4) else { break };
             let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            let w = if n == 4 {
-                w
-            } else {
-                w & (u32::MAX >> (32 - 8 * n))
-            };
-            self.probe(text, i, hash(fold4(w)), bits);
+            self.probe(text, i, hash(fold4(w) & mask), bits);
             i += 1;
         }
         // The tail (shorter than a word).
@@ -156,7 +174,22 @@ impl KwFilter {
 
 #[cfg(test)]
 mod tests {
-    use super::{fold4, KwFilter};
+    use super::{fold4, fold8, KwFilter};
+
+    #[test]
+    fn fold8_is_fold4_on_each_half() {
+        for b in 0u8..=255 {
+            let bytes = [b, b'Z', 0xC3, b, b'@', b'[', b, b'a'];
+            let w = u64::from_le_bytes(bytes);
+            let lo = fold4(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+            let hi = fold4(u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]));
+            assert_eq!(
+                fold8(w),
+                u64::from(lo) | (u64::from(hi) << 32),
+                "byte {b:#x}"
+            );
+        }
+    }
 
     #[test]
     fn fold_matches_ascii_lowercase_on_every_byte() {
@@ -208,5 +241,31 @@ mod tests {
             }
         }
         assert!(KwFilter::new(&[]).is_none());
+    }
+
+    /// A literal is found at every offset from the start of a block, at
+    /// the very end, and in every case: the eight-byte blocks and the
+    /// tail loops hand over without a gap.
+    #[test]
+    fn finds_literals_at_every_offset() {
+        for set in [&["ab", "xyz"][..], &["abcd", "bcdefgh"][..], &["q"][..]] {
+            let pats: Vec<&[u8]> = set.iter().map(|p| p.as_bytes()).collect();
+            let f = KwFilter::new(&pats).unwrap();
+            for (id, lit) in set.iter().enumerate() {
+                for lead in 0..24 {
+                    for trail in 0..10 {
+                        for upper in [false, true] {
+                            let l = if upper {
+                                lit.to_ascii_uppercase()
+                            } else {
+                                lit.to_string()
+                            };
+                            let t = format!("{}{l}{}", "-".repeat(lead), ".".repeat(trail));
+                            assert!(found(&f, &t).contains(&id), "{lit:?} in {t:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
