@@ -5,6 +5,7 @@ use crate::engine::{CorrelationHit, CorrelationStats, Correlator, Engine, EventM
 use crate::{CorrelationInfo, Detection, EventRef, HuntOptions};
 use portcullis_events::{Event, Format, ReadOptions, TextRange, Value};
 use portcullis_model::Diagnostic;
+use smallvec::SmallVec;
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -63,8 +64,9 @@ struct Pending {
     time: i64,
     /// The event with only the fields its correlations read.
     event: Event,
-    /// The correlation-feeding rules it matched.
-    rules: Vec<usize>,
+    /// The correlation-feeding rules it matched (rarely more than four:
+    /// held inline, so the coordinator frees no list).
+    rules: SmallVec<[usize; 4]>,
     /// The matched fields' text (shown in correlation detections).
     shown: Packed,
 }
@@ -512,7 +514,7 @@ fn worker(
             if feeds > 0 {
                 match ev.time {
                     Some(t) => {
-                        let mut rules = Vec::with_capacity(feeds);
+                        let mut rules: SmallVec<[usize; 4]> = SmallVec::with_capacity(feeds);
                         let mut shown = Packed::default();
                         for m in &matches {
                             if !corr_fields.get(m.rule).is_some_and(Option::is_some) {

@@ -146,6 +146,9 @@ pub struct Engine {
     /// Per event kind: the rules that are candidates for every event of
     /// that kind (no logsource condition to index on), sorted, distinct.
     base: [Vec<u32>; 4],
+    /// The part of `base` that is [`Engine::kw_only`]: looked at only when
+    /// the event holds a keyword.
+    base_kw: [Vec<u32>; 4],
     /// ((kind, condition slots), joined lowercased values → rules)
     probes: Vec<Probe>,
     /// Tells scratches made for another engine apart.
@@ -1147,7 +1150,7 @@ impl Engine {
         let mut probes: Vec<Probe> = keyed.into_iter().collect();
         probes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ac = build_ac(&mut rules, c.slot_of.len());
-        let kw_only = rules
+        let kw_only: Vec<bool> = rules
             .iter()
             .map(|cr| {
                 cr.as_ref()
@@ -1155,11 +1158,21 @@ impl Engine {
                     .is_some_and(|req| !req.is_empty() && req.iter().all(|(s, _)| *s == KW_SLOT))
             })
             .collect();
+        let is_kw = |r: &u32| ac.keywords.is_some() && kw_only.get(*r as usize) == Some(&true);
+        let base_kw = base.clone().map(|mut v| {
+            v.retain(is_kw);
+            v
+        });
+        let base = base.map(|mut v| {
+            v.retain(|r| !is_kw(r));
+            v
+        });
         let engine = Engine {
             set,
             slot_of: c.slot_of,
             rules,
             base,
+            base_kw,
             probes,
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ac,
@@ -1287,7 +1300,12 @@ impl Engine {
             .get(usize::from(kc))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        for &r in base {
+        let base_kw = self
+            .base_kw
+            .get(usize::from(kc))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for &r in base.iter().chain(base_kw) {
             if let Some(seen) = sc.rule_seen.get_mut(r as usize) {
                 *seen = gen;
             }
@@ -1331,6 +1349,17 @@ impl Engine {
         } else {
             extra.sort_unstable();
             merge_sorted(base, &extra, &mut cands);
+        }
+        // The keyword-only rules of the base list, when the event holds a
+        // keyword at all (their pre-filter then picks among them).
+        if !base_kw.is_empty() {
+            self.kw_bits(sc, event);
+            if sc.kw_any {
+                extra.clear();
+                extra.extend_from_slice(&cands);
+                cands.clear();
+                merge_sorted(&extra, base_kw, &mut cands);
+            }
         }
         sc.extra = extra;
         for &r in &cands {
