@@ -7,10 +7,13 @@
 //! bytes (the shortest literal's length, at most 4) with its letters
 //! folded to lower case and tests one bit of a 64 Kibit table (8 KiB,
 //! in L1): positions do not depend on each other, so the loop pipelines.
-//! A set bit is verified against the literals whose first `w` bytes hash
-//! there. Every occurrence of every literal is found (a literal at
-//! position `i` has the same folded first window as the text at `i`);
-//! false positives only cost a verification.
+//! Each literal is entered by its rarest window of `w` bytes (at offset
+//! `j`, by a rough rank of how common bytes are in logs). A set bit is
+//! verified against the literals whose window hashes there, at `j` bytes
+//! back. Every occurrence of every literal is found (a literal at
+//! position `i` has the same folded window as the text at `i + j`, and
+//! the scan visits every position); false positives only cost a
+//! verification.
 
 /// Bits in the window table.
 const TABLE_BITS: u32 = 16;
@@ -22,10 +25,28 @@ pub(crate) struct KwFilter {
     window: usize,
     /// One bit per window hash.
     table: Box<[u64]>,
-    /// (window hash, literal id), sorted by hash.
-    entries: Box<[(u32, u32)]>,
+    /// (window hash, literal id, offset of the hashed window in the
+    /// literal), sorted by hash.
+    entries: Box<[(u32, u32, u32)]>,
     /// The literals (lowercase), by id.
     pats: Box<[Box<[u8]>]>,
+}
+
+/// How common a window's bytes are in log text (a rough rank: blanks,
+/// frequent letters, digits and log punctuation high; rare symbols low).
+fn commonness(w: &[u8]) -> u32 {
+    w.iter()
+        .map(|b| match b.to_ascii_lowercase() {
+            b' ' => 255,
+            b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' => 220,
+            b'h' | b'l' | b'd' | b'c' | b'u' | b'm' | b'p' | b'f' | b'g' => 180,
+            b'0'..=b'9' | b'.' | b':' | b'/' | b'-' | b'=' => 180,
+            b'w' | b'y' | b'b' | b'[' | b']' | b',' => 140,
+            b'v' | b'k' | b'_' | b'\'' | b'"' => 110,
+            b'x' | b'j' | b'q' | b'z' | b'(' | b')' => 80,
+            _ => 60,
+        })
+        .sum()
 }
 
 /// Fold ASCII letters to lower case, a byte per lane (other bytes are
@@ -79,11 +100,16 @@ impl KwFilter {
         let mut table = vec![0u64; (1usize << TABLE_BITS) / 64].into_boxed_slice();
         let mut entries = Vec::with_capacity(pats.len());
         for (id, p) in pats.iter().enumerate() {
-            let h = hash(fold4(word(p, window)));
+            // Hash the literal's rarest window, so that common text (`port`
+            // in `port and pasv both active`) seldom needs a verification.
+            let at = (0..=p.len() - window)
+                .min_by_key(|&j| p.get(j..j + window).map_or(u32::MAX, commonness))
+                .unwrap_or(0);
+            let h = hash(fold4(word(p.get(at..).unwrap_or(&[]), window)));
             if let Some(t) = table.get_mut((h / 64) as usize) {
                 *t |= 1u64 << (h % 64);
             }
-            entries.push((h, u32::try_from(id).ok()?));
+            entries.push((h, u32::try_from(id).ok()?, u32::try_from(at).ok()?));
         }
         entries.sort_unstable();
         Some(KwFilter {
@@ -150,12 +176,14 @@ impl KwFilter {
 
     #[cold]
     fn verify(&self, text: &[u8], at: usize, h: u32, bits: &mut [u64]) {
-        let start = self.entries.partition_point(|&(eh, _)| eh < h);
-        let rest = text.get(at..).unwrap_or(&[]);
-        for &(eh, id) in self.entries.get(start..).unwrap_or(&[]) {
+        let start = self.entries.partition_point(|&(eh, _, _)| eh < h);
+        for &(eh, id, off) in self.entries.get(start..).unwrap_or(&[]) {
             if eh != h {
                 break;
             }
+            let Some(rest) = at.checked_sub(off as usize).and_then(|s| text.get(s..)) else {
+                continue;
+            };
             let Some(p) = self.pats.get(id as usize) else {
                 continue;
             };
