@@ -247,6 +247,20 @@ const COMMON_NAMES: &[&str] = &[
     "UserId",
 ];
 
+/// Whether Sigma keyword searches (field-less items) read this field.
+///
+/// Every field of Windows, sign-in and other JSON events is the log's own
+/// data. A Linux log line's own text is its `host`, `program`, `pid` and
+/// `message`; the fields parsed out of the message (`user`, `src_ip`,
+/// `action`, …, and `service`, `repeated`) are parts of it or labels of
+/// ours, so a keyword search over the line reads only the four (it finds
+/// everything the others hold in the message, and never matches a label
+/// that is not in the log).
+#[inline]
+pub fn keyword_field(kind: LogKind, name: &str) -> bool {
+    kind != LogKind::LinuxAuth || matches!(name, "message" | "host" | "program" | "pid")
+}
+
 /// A [`FieldName`] for a name read from the data: borrowed when it is a
 /// common one, owned otherwise.
 pub fn field_name(name: &str) -> FieldName {

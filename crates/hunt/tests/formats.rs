@@ -182,3 +182,55 @@ fn graph_signin_pages_are_detected_and_a_spray_found() {
     let quiet = graph_pages(dir.path(), 9);
     assert!(hunt(&[quiet], None).is_empty());
 }
+
+/// Keyword searches read a Linux log line's own text (host, program, pid,
+/// message), not the fields parsed out of it: a keyword found in the
+/// message fires, a keyword that is only one of our labels does not.
+#[test]
+fn linux_keywords_search_the_line_not_our_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(
+        &log,
+        "2026-01-05T10:00:00+00:00 web1 sshd[42]: Failed password for root from 198.51.100.7 port 50022 ssh2\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let rule = |id: &str, keyword: &str| {
+        format!(
+            "title: kw {keyword}\nid: {id}\nstatus: test\nlevel: high\nlogsource:\n    product: linux\ndetection:\n    keywords:\n        - '{keyword}'\n    condition: keywords\n"
+        )
+    };
+    let cases = [
+        (
+            "00000000-0000-4000-8000-000000000001",
+            "password for ROOT",
+            true,
+        ),
+        (
+            "00000000-0000-4000-8000-000000000002",
+            "198.51.100.7 port",
+            true,
+        ),
+        ("00000000-0000-4000-8000-000000000003", "web1", true),
+        ("00000000-0000-4000-8000-000000000004", "sshd", true),
+        // `action` and `outcome` are labels of ours, not in the line.
+        ("00000000-0000-4000-8000-000000000005", "ssh_failed", false),
+        ("00000000-0000-4000-8000-000000000006", "failure", false),
+    ];
+    for (id, kw, _) in cases {
+        std::fs::write(rules.join(format!("{id}.yml")), rule(id, kw)).unwrap();
+    }
+    let fired: Vec<String> = hunt(&[log], Some(rules))
+        .into_iter()
+        .map(|d| d.rule_id)
+        .collect();
+    for (id, kw, want) in cases {
+        assert_eq!(
+            fired.contains(&id.to_string()),
+            want,
+            "keyword {kw:?}: {fired:?}"
+        );
+    }
+}

@@ -1518,7 +1518,10 @@ impl Engine {
             } = sc;
             // Field by field (no match across fields); ASCII text as it
             // is (the filter folds case), other text lowercased first.
-            for (_, v) in &event.fields {
+            for (name, v) in &event.fields {
+                if !portcullis_events::keyword_field(event.kind, name) {
+                    continue;
+                }
                 match v {
                     Value::List(items) => {
                         // Items joined with `\n`, as keyword evaluation sees them.
@@ -1655,7 +1658,10 @@ impl Engine {
     fn eval_keywords(&self, preds: &[Pred], ev: &Event, sc: &mut Scratch, rec: bool) -> bool {
         all_lower(sc, ev);
         for p in preds {
-            for (fi, (_, v)) in ev.fields.iter().enumerate() {
+            for (fi, (name, v)) in ev.fields.iter().enumerate() {
+                if !portcullis_events::keyword_field(ev.kind, name) {
+                    continue;
+                }
                 let hit = match p {
                     Pred::Str(sp) if !sp.cased => sc.all_lower.get(fi).is_some_and(|t| sp.test(t)),
                     Pred::Null => false,
