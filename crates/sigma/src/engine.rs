@@ -689,6 +689,8 @@ pub struct Scratch {
     kw_any: bool,
     rule_seen: Vec<u32>,
     cands: Vec<u32>,
+    /// Per probe: the last key looked up and the rules it gave.
+    probe_last: Vec<(String, Vec<u32>)>,
     /// Candidates found through the logsource index (reused).
     extra: Vec<u32>,
     hits: Vec<u32>,
@@ -1255,6 +1257,7 @@ impl Engine {
             kw_any: false,
             rule_seen: vec![0; self.rules.len()],
             cands: Vec::new(),
+            probe_last: Vec::new(),
             extra: Vec::new(),
             hits: Vec::new(),
             key: String::new(),
@@ -1321,7 +1324,11 @@ impl Engine {
             }
         };
         let mut key = std::mem::take(&mut sc.key);
-        for ((k, slots), index) in &self.probes {
+        let mut probe_last = std::mem::take(&mut sc.probe_last);
+        if probe_last.len() != self.probes.len() {
+            probe_last = vec![(String::from("\u{0}"), Vec::new()); self.probes.len()];
+        }
+        for (((k, slots), index), last) in self.probes.iter().zip(probe_last.iter_mut()) {
             if *k != ANY_KIND && *k != kc {
                 continue;
             }
@@ -1339,10 +1346,18 @@ impl Engine {
             if !complete {
                 continue;
             }
-            if let Some(list) = index.get(key.as_str()) {
-                push(list, sc, &mut extra);
+            // Consecutive events mostly share their logsource values
+            // (`sshd`): the last lookup of each probe is kept.
+            if last.0 != key {
+                last.0.clone_from(&key);
+                last.1.clear();
+                if let Some(list) = index.get(key.as_str()) {
+                    last.1.extend_from_slice(list);
+                }
             }
+            push(&last.1, sc, &mut extra);
         }
+        sc.probe_last = probe_last;
         sc.key = key;
         if extra.is_empty() {
             cands.extend_from_slice(base);
