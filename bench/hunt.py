@@ -3,7 +3,7 @@
 
 Usage: python3 bench/hunt.py [--exe PATH] [--runs 3] [--skip-big] [--big-mb 1024]
                              [--only evtx|auth|conformance] [--evtx-dump PATH]
-                             [--big-file PATH]
+                             [--big-file PATH] [--chainsaw PATH]
 
 (a) EVTX corpus (/work/shared/data/detection/evtx, 509 files) with the SigmaHQ
     Windows rules (sigma/rules/windows): wall time, events/s and peak RSS,
@@ -13,9 +13,11 @@ Usage: python3 bench/hunt.py [--exe PATH] [--runs 3] [--skip-big] [--big-mb 1024
     output to /dev/null: one process per file, run sequentially (`-t 1`)
     and two at a time (`xargs -P 2`, both cores). Our own parse-only pass
     (`hunt --parse-only`: the same readers, no rules) is shown too.
-    Hayabusa and Chainsaw cannot be run here; their figures from
-    detection.md section 2 (590-file corpus of 25,062 records, 2 vCPUs)
-    are printed for comparison.
+    With --chainsaw, Chainsaw (rebuilt from indexed sources, see
+    crates/hunt/tests/fixtures/chainsaw/README.md) runs side by side on the
+    same files and rules, JSONL to /dev/null. Hayabusa cannot be run here;
+    its and Chainsaw's figures from detection.md section 2 (590-file corpus
+    of 25,062 records, 2 vCPUs) are printed too.
 (b) About 1 GB of auth.log built from the real samples (elastic auth.log,
     loghub OpenSSH_2k, fail2ban sshd): each copy is shifted 30 days later and
     its IPv4 addresses' last octet rotated, written in rsyslog's RFC 3339
@@ -26,8 +28,7 @@ Usage: python3 bench/hunt.py [--exe PATH] [--runs 3] [--skip-big] [--big-mb 1024
 (d) Conformance: SigmaHQ regression_data (202 labelled EVTX, each named by
     the id of the rule that must fire on it) hunted with the SigmaHQ rule
     trees; prints how many of the expected (rule, file) hits are reported.
-    This stands in for the differential test against Chainsaw, which cannot
-    be installed here.
+    The differential test against Chainsaw is crates/hunt/tests/chainsaw.rs.
 
 Every timed command runs under /usr/bin/time -f "%e %M" (wall s, peak KiB).
 Exits 0, saying so, when /work/shared is absent.
@@ -92,7 +93,23 @@ def evtx_dump_path(given):
     return None
 
 
-def bench_evtx(exe, runs, evtx_dump=None):
+def chainsaw_run(chainsaw, rules, runs, hunt_wall):
+    """Chainsaw side by side, same files and rules (its own mapping file
+    must sit at mappings/sigma-event-logs-all.yml beside the binary's
+    build tree, as in its repository)."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(chainsaw))))
+    mapping = os.path.join(top, "mappings", "sigma-event-logs-all.yml")
+    if not os.path.isfile(mapping):
+        print(f"chainsaw: mapping not found at {mapping}; skipped")
+        return
+    cmd = [chainsaw, "hunt", EVTX, "-s", rules, "--mapping", mapping, "--jsonl", "--skip-errors", "-q"]
+    (cw, cm, _, crc), clo, chi = median_run(cmd, runs)
+    print(f"chainsaw hunt (same files and rules, --jsonl to /dev/null): {cw:.2f} s "
+          f"(range {clo:.2f}-{chi:.2f}), peak {cm:.0f} MiB, exit {crc}; "
+          f"portcullis {cw / hunt_wall:.1f}x faster (goal: at least 5x)")
+
+
+def bench_evtx(exe, runs, evtx_dump=None, chainsaw=None):
     print("\n== (a) EVTX corpus with SigmaHQ rules/windows; (c) peak memory")
     rules = os.path.join(SIGMA, "rules", "windows")
     hunt = [exe, "hunt", EVTX, "--rules", rules, "--min-level", "informational",
@@ -127,6 +144,8 @@ def bench_evtx(exe, runs, evtx_dump=None):
     else:
         print("evtx_dump: not found (cargo install evtx --locked --root /tmp/evtx-tools); "
               "the parse floor above is our own readers")
+    if chainsaw:
+        chainsaw_run(chainsaw, rules, runs, w)
     print(f"peak memory goal < 150 MB: {'met' if m < 150 else 'NOT met'} ({m:.0f} MiB)")
     print("anchors (not run here; different 590-file corpus, same machine class):")
     for name, s, mib in ANCHORS:
@@ -217,7 +236,7 @@ def bench_auth(exe, runs, mb, big_file=None):
 
 
 def conformance(exe):
-    print("\n== (d) SigmaHQ regression_data conformance (stands in for the Chainsaw differential test)")
+    print("\n== (d) SigmaHQ regression_data conformance")
     reg = os.path.join(SIGMA, "regression_data")
     trees = [os.path.join(SIGMA, t) for t in ("rules", "rules-threat-hunting", "rules-emerging-threats")]
     cmd = [exe, "hunt", reg, "--min-level", "informational", "--format", "jsonl", "--fail-level", "critical"]
@@ -255,13 +274,14 @@ def main():
     ap.add_argument("--only", choices=["evtx", "auth", "conformance"])
     ap.add_argument("--evtx-dump", help="path of evtx_dump (default: PATH, then /tmp/evtx-tools/bin)")
     ap.add_argument("--big-file", help="an auth.log built earlier by this script (skips building it)")
+    ap.add_argument("--chainsaw", help="a Chainsaw binary to run side by side (see crates/hunt/tests/fixtures/chainsaw/README.md)")
     a = ap.parse_args()
     if not os.path.isdir(DATA):
         print(f"{DATA} is absent: nothing to benchmark (this benchmark needs the staged detection corpus)")
         return 0
     exe = a.exe or build()
     if a.only in (None, "evtx"):
-        bench_evtx(exe, a.runs, a.evtx_dump)
+        bench_evtx(exe, a.runs, a.evtx_dump, a.chainsaw)
     if a.only in (None, "auth") and not a.skip_big:
         bench_auth(exe, a.runs, a.big_mb, a.big_file)
     if a.only in (None, "conformance"):

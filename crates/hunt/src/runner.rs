@@ -549,8 +549,10 @@ fn worker(
                             rules,
                             shown,
                         });
+                        // Chunks go unsorted: the coordinator orders all
+                        // it buffers by (time, arrival), which is the order
+                        // a sorted chunk would give.
                         if corr.len() >= CHUNK {
-                            corr.sort_by_key(|p| p.time);
                             let full = std::mem::replace(&mut corr, Vec::with_capacity(CHUNK));
                             let _ = tx.send(Msg::Chunk(full));
                         }
@@ -571,7 +573,6 @@ fn worker(
             let _ = tx.send(Msg::Detections(found));
         }
         if !corr.is_empty() {
-            corr.sort_by_key(|p| p.time);
             let _ = tx.send(Msg::Chunk(corr));
         }
         let mut diags = diags;
@@ -621,10 +622,9 @@ struct CorrSide<'e> {
     correlator: Correlator<'e>,
     buffered: Vec<Vec<Pending>>,
     buffered_len: usize,
-    /// The buffered chunks merged in time order (reused).
-    merged: Vec<Pending>,
-    /// (time, position in `merged`), sorted (reused).
-    order: Vec<(i64, usize)>,
+    /// (time, chunk << 32 | position in the chunk), sorted (reused): the
+    /// buffered events in time order, ties in arrival order.
+    order: Vec<(i64, u64)>,
     recent: FastMap<OriginKey, Recent>,
     recent_order: VecDeque<OriginKey>,
     hosts: HashMap<Arc<str>, String>,
@@ -655,25 +655,24 @@ impl<'e> CorrSide<'e> {
     }
 
     fn feed(&mut self, sink: &mut dyn FnMut(Detection)) {
-        // One buffer kept across feeds: growing a fresh one each time
-        // costs more (fresh pages) than the sort.
-        let mut all = std::mem::take(&mut self.merged);
-        all.clear();
-        all.reserve(self.buffered_len);
-        for c in self.buffered.drain(..) {
-            all.extend(c);
-        }
+        let mut chunks = std::mem::take(&mut self.buffered);
         self.buffered_len = 0;
         // Time order, ties in arrival order (a stable sort), by sorting
-        // (time, position) keys in place: a stable sort of the events
-        // themselves takes a fresh scratch buffer of half their size on
-        // every feed.
+        // (time, position) keys in place; the events stay in their chunks.
         let mut order = std::mem::take(&mut self.order);
         order.clear();
-        order.extend(all.iter().enumerate().map(|(i, p)| (p.time, i)));
+        for (c, chunk) in chunks.iter().enumerate() {
+            order.extend(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.time, ((c as u64) << 32) | i as u64)),
+            );
+        }
         order.sort_unstable();
-        for &(_, i) in &order {
-            let Some(p) = all.get_mut(i) else {
+        for &(_, at) in &order {
+            let (c, i) = ((at >> 32) as usize, (at & 0xffff_ffff) as usize);
+            let Some(p) = chunks.get_mut(c).and_then(|c| c.get_mut(i)) else {
                 continue;
             };
             let key = origin_key(&p.event.origin);
@@ -691,8 +690,8 @@ impl<'e> CorrSide<'e> {
             }
             self.take_hits(sink);
         }
-        all.clear();
-        self.merged = all;
+        chunks.clear();
+        self.buffered = chunks;
         self.order = order;
     }
 
@@ -833,7 +832,6 @@ pub(crate) fn run(
         correlator: Correlator::new(engine, options.correlation_state_cap),
         buffered: Vec::new(),
         buffered_len: 0,
-        merged: Vec::new(),
         order: Vec::new(),
         recent: FastMap::default(),
         recent_order: VecDeque::new(),
