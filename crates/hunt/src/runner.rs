@@ -110,10 +110,6 @@ impl Packed {
         })
     }
 
-    fn contains_name(&self, name: &str) -> bool {
-        self.pairs().any(|(k, _)| k == name)
-    }
-
     fn unpack(&self) -> Vec<(String, String)> {
         self.pairs()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -516,13 +512,22 @@ fn worker(
                     Some(t) => {
                         let mut rules: SmallVec<[usize; 4]> = SmallVec::with_capacity(feeds);
                         let mut shown = Packed::default();
+                        let mut shown_names: SmallVec<[&str; 8]> = SmallVec::new();
+                        // The names the correlations read, once per event.
+                        let mut wanted: SmallVec<[&str; 8]> = SmallVec::new();
                         for m in &matches {
-                            if !corr_fields.get(m.rule).is_some_and(Option::is_some) {
+                            let Some(Some(names)) = corr_fields.get(m.rule) else {
                                 continue;
-                            }
+                            };
                             rules.push(m.rule);
+                            for n in names {
+                                if !wanted.contains(n) {
+                                    wanted.push(n);
+                                }
+                            }
                             for f in &m.fields {
-                                if !shown.contains_name(f) {
+                                if !shown_names.contains(&&**f) {
+                                    shown_names.push(f);
                                     if let Some(v) = ev.get(f) {
                                         shown.push_value(f, v);
                                     }
@@ -531,17 +536,13 @@ fn worker(
                         }
                         // Keep only what the correlations read, in a list
                         // of just that size (the event's own is dropped).
-                        let wanted = |k: &str| {
-                            rules.iter().any(|&r| {
-                                corr_fields
-                                    .get(r)
-                                    .and_then(Option::as_ref)
-                                    .is_some_and(|names| names.contains(&k))
-                            })
-                        };
-                        let keep = ev.fields.iter().filter(|(k, _)| wanted(k)).count();
+                        let keep = ev
+                            .fields
+                            .iter()
+                            .filter(|(k, _)| wanted.contains(&&**k))
+                            .count();
                         let mut kept = Vec::with_capacity(keep);
-                        kept.extend(ev.fields.drain(..).filter(|(k, _)| wanted(k)));
+                        kept.extend(ev.fields.drain(..).filter(|(k, _)| wanted.contains(&&**k)));
                         ev.fields = kept;
                         corr.push(Pending {
                             time: t,
