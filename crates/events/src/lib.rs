@@ -250,15 +250,59 @@ const COMMON_NAMES: &[&str] = &[
 /// Whether Sigma keyword searches (field-less items) read this field.
 ///
 /// Every field of Windows, sign-in and other JSON events is the log's own
-/// data. A Linux log line's own text is its `host`, `program`, `pid` and
-/// `message`; the fields parsed out of the message (`user`, `src_ip`,
-/// `action`, …, and `service`, `repeated`) are parts of it or labels of
-/// ours, so a keyword search over the line reads only the four (it finds
-/// everything the others hold in the message, and never matches a label
-/// that is not in the log).
+/// data. A Linux log line's own text is its `host`, `program`, `pid`,
+/// `message` and RFC 5424 structured-data parameters; the fields parsed
+/// out of the message ([`LINUX_DERIVED_FIELDS`]: `user`, `src_ip`,
+/// `action`, …) are parts of it or labels of ours, so a keyword search over
+/// the line skips them (it finds what they hold in the message, and never
+/// matches a label that is not in the log).
 #[inline]
 pub fn keyword_field(kind: LogKind, name: &str) -> bool {
-    kind != LogKind::LinuxAuth || matches!(name, "message" | "host" | "program" | "pid")
+    kind != LogKind::LinuxAuth || !is_linux_derived(name)
+}
+
+/// The fields the readers derive from a Linux log line's message (see
+/// [`keyword_field`]).
+pub const LINUX_DERIVED_FIELDS: &[&str] = &[
+    "service",
+    "repeated",
+    "user",
+    "target_user",
+    "invalid_user",
+    "src_ip",
+    "src_port",
+    "method",
+    "outcome",
+    "action",
+    "command",
+    "tty",
+    "count",
+    "pam_user",
+    "pam_rhost",
+    "pam_message",
+];
+
+#[inline]
+fn is_linux_derived(name: &str) -> bool {
+    matches!(
+        name,
+        "service"
+            | "repeated"
+            | "user"
+            | "target_user"
+            | "invalid_user"
+            | "src_ip"
+            | "src_port"
+            | "method"
+            | "outcome"
+            | "action"
+            | "command"
+            | "tty"
+            | "count"
+            | "pam_user"
+            | "pam_rhost"
+            | "pam_message"
+    )
 }
 
 /// A [`FieldName`] for a name read from the data: borrowed when it is a
@@ -865,7 +909,17 @@ pub(crate) fn rfind_str(hay: &str, needle: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod find_tests {
-    use super::{find_str, rfind_str};
+    use super::{find_str, is_linux_derived, rfind_str, LINUX_DERIVED_FIELDS};
+
+    #[test]
+    fn derived_list_and_matcher_agree() {
+        for n in LINUX_DERIVED_FIELDS {
+            assert!(is_linux_derived(n), "{n}");
+        }
+        for n in ["host", "program", "pid", "message", "origin", "x"] {
+            assert!(!is_linux_derived(n), "{n}");
+        }
+    }
 
     #[test]
     fn find_and_rfind_agree_with_str() {

@@ -304,3 +304,49 @@ Jan  1 00:00:00 h sshd[1]: message repeated 99999 times: [ Failed password for r
     assert_eq!(ev[1].get("repeated"), Some(&Value::Int(99999)));
     assert_eq!(s(&ev[1], "src_ip").as_deref(), Some("10.0.0.9"));
 }
+
+/// Every field the Linux readers give on the real corpora is either the
+/// line's own text (host, program, pid, message, RFC 5424 structured
+/// data) or a field the keyword
+/// search knows as derived (`LINUX_DERIVED_FIELDS`): a new parsed field
+/// must be added there, or keyword rules would start matching our labels.
+#[test]
+fn every_linux_field_is_own_text_or_known_as_derived() {
+    use portcullis_events::{keyword_field, LogKind, LINUX_DERIVED_FIELDS};
+    let mut names = std::collections::BTreeSet::new();
+    for p in [
+        "linux/elastic/auth.log",
+        "linux/loghub/OpenSSH_2k.log",
+        "linux/fail2ban/sshd",
+        "linux/fail2ban/pam-generic",
+        "linux/fail2ban/cowrie",
+        "linux/fail2ban/sshd-journal",
+        "linux/fail2ban/testcase-journal.log",
+    ] {
+        let p = fixture(p);
+        let mut out = Vec::new();
+        read_path(
+            &p,
+            Format::Syslog,
+            &ReadOptions { year: Some(2024) },
+            &mut |e| out.push(e),
+        );
+        for e in &out {
+            assert_eq!(e.kind, LogKind::LinuxAuth);
+            for (k, _) in &e.fields {
+                names.insert(k.to_string());
+            }
+        }
+    }
+    assert!(names.len() > 12, "{names:?}");
+    for n in &names {
+        // RFC 5424 structured-data parameters are named `SD-ID.PARAM`.
+        let own = matches!(n.as_str(), "host" | "program" | "pid" | "message") || n.contains('.');
+        assert!(
+            own || LINUX_DERIVED_FIELDS.contains(&n.as_str()),
+            "field {n:?} is neither the line's own text nor in LINUX_DERIVED_FIELDS"
+        );
+        assert_eq!(keyword_field(LogKind::LinuxAuth, n), own, "{n}");
+    }
+    assert!(keyword_field(LogKind::Windows, "user"));
+}
