@@ -167,6 +167,7 @@ pub(crate) fn event_from_json(file: &Arc<str>, v: &J, line: Option<u64>) -> Resu
             file: Arc::clone(file),
             record_id: None,
             line,
+            seq: 0,
         },
         time,
         kind: LogKind::EntraSignIn,

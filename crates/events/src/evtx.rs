@@ -468,6 +468,7 @@ pub(crate) fn read_evtx<R: Read + Seek>(
                                 file: Arc::clone(file),
                                 record_id: info.record_id.or(Some(rec.event_record_id)),
                                 line: None,
+                                seq: 0,
                             },
                             time,
                             kind: LogKind::Windows,

@@ -141,8 +141,10 @@ impl Value {
     }
 }
 
-/// Where an event came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an event came from. Two origins are equal when they name the same
+/// file, record and line (`seq` is the consumer's annotation, not part of
+/// the identity: the events of one `message repeated` line are one origin).
+#[derive(Debug, Clone)]
 pub struct Origin {
     /// The file (as given on the command line, or `-` for standard input).
     pub file: Arc<str>,
@@ -150,7 +152,19 @@ pub struct Origin {
     pub record_id: Option<u64>,
     /// 1-based line number, for line-oriented formats.
     pub line: Option<u64>,
+    /// A number for the consumer's own use (the readers leave it 0): the
+    /// hunt numbers the events it feeds to correlations, to find their
+    /// details again when a correlation reports them.
+    pub seq: u64,
 }
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Self) -> bool {
+        self.file == other.file && self.record_id == other.record_id && self.line == other.line
+    }
+}
+
+impl Eq for Origin {}
 
 /// Which kind of log an event is from (drives the Sigma logsource mapping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -359,6 +359,7 @@ pub(crate) fn emit_line_events(
             file: Arc::clone(file),
             record_id: None,
             line,
+            seq: 0,
         },
         time,
         kind: LogKind::LinuxAuth,

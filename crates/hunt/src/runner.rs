@@ -594,24 +594,9 @@ fn worker(
     }
 }
 
-/// (address of the file name's shared allocation, record id, line): the
-/// map's value keeps that allocation alive, so the address is not reused.
-type OriginKey = (usize, Option<u64>, Option<u64>);
+/// (the event's number, its time, its matched fields).
+type Recent = (u64, i64, Packed);
 
-fn origin_key(o: &portcullis_events::Origin) -> OriginKey {
-    (
-        Arc::as_ptr(&o.file) as *const u8 as usize,
-        o.record_id,
-        o.line,
-    )
-}
-
-/// (the file name, kept alive; event time; matched fields).
-type Recent = (Arc<str>, i64, Packed);
-
-/// Keyed by origins (record ids and line numbers come from the logs):
-/// a seeded hasher.
-type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
 /// (correlation rule, group values).
 type OpenKey = (usize, Vec<(String, Option<String>)>);
 
@@ -626,8 +611,11 @@ struct CorrSide<'e> {
     /// (time, chunk << 32 | position in the chunk), sorted (reused): the
     /// buffered events in time order, ties in arrival order.
     order: Vec<(i64, u64)>,
-    recent: FastMap<OriginKey, Recent>,
-    recent_order: VecDeque<OriginKey>,
+    /// The last [`RECENT_CAP`] events fed, by number (`Origin::seq`, set
+    /// here in feeding order): a correlation's events find their details
+    /// by position, without a hash.
+    recent: VecDeque<Recent>,
+    seq: u64,
     hosts: HashMap<Arc<str>, String>,
     /// (rule, group) → the detection being extended.
     open: HashMap<OpenKey, CorrelationHit>,
@@ -676,15 +664,12 @@ impl<'e> CorrSide<'e> {
             let Some(p) = chunks.get_mut(c).and_then(|c| c.get_mut(i)) else {
                 continue;
             };
-            let key = origin_key(&p.event.origin);
+            self.seq += 1;
+            p.event.origin.seq = self.seq;
             let shown = std::mem::take(&mut p.shown);
-            self.recent
-                .insert(key, (p.event.origin.file.clone(), p.time, shown));
-            self.recent_order.push_back(key);
-            if self.recent_order.len() > RECENT_CAP {
-                if let Some(old) = self.recent_order.pop_front() {
-                    self.recent.remove(&old);
-                }
+            self.recent.push_back((self.seq, p.time, shown));
+            if self.recent.len() > RECENT_CAP {
+                self.recent.pop_front();
             }
             for rule in &p.rules {
                 self.correlator.observe(*rule, &p.event, &mut self.hits);
@@ -743,12 +728,16 @@ impl<'e> CorrSide<'e> {
 
     fn emit(&mut self, h: CorrelationHit, sink: &mut dyn FnMut(Detection)) {
         let first_file = h.events.first().map(|o| o.file.clone());
-        let keys: Vec<OriginKey> = h.events.iter().map(origin_key).collect();
+        let seqs: Vec<u64> = h.events.iter().map(|o| o.seq).collect();
         if let Some(mut d) = correlation_detection(self.engine, h) {
-            for (e, key) in d.events.iter_mut().zip(keys) {
-                if let Some((_, t, f)) = self.recent.get(&key) {
-                    e.time = Some(*t);
-                    e.fields = f.unpack();
+            let first = self.recent.front().map_or(0, |r| r.0);
+            for (e, seq) in d.events.iter_mut().zip(seqs) {
+                let at = seq.checked_sub(first).and_then(|i| usize::try_from(i).ok());
+                if let Some((s, t, f)) = at.and_then(|i| self.recent.get(i)) {
+                    if *s == seq {
+                        e.time = Some(*t);
+                        e.fields = f.unpack();
+                    }
                 }
             }
             if d.host.is_none() {
@@ -834,8 +823,8 @@ pub(crate) fn run(
         buffered: Vec::new(),
         buffered_len: 0,
         order: Vec::new(),
-        recent: FastMap::default(),
-        recent_order: VecDeque::new(),
+        recent: VecDeque::new(),
+        seq: 0,
         hosts: HashMap::new(),
         open: HashMap::new(),
         hits: Vec::new(),

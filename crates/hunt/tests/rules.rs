@@ -189,6 +189,11 @@ fn deepbluecli_password_spray_4648() {
     assert_eq!(e.record_id, Some(42804));
     assert!(e.time.is_some());
     assert!(e.fields.iter().any(|(k, v)| k == "EventID" && v == "4648"));
+    // Every event of the correlation finds its time and fields again.
+    assert!(d[0]
+        .events
+        .iter()
+        .all(|e| e.time.is_some() && !e.fields.is_empty()));
 }
 
 #[test]

@@ -54,6 +54,7 @@ fn ev(kind: LogKind, fields: &[(&str, Value)]) -> Event {
             file: Arc::from("t"),
             record_id: None,
             line: None,
+            seq: 0,
         },
         time: None,
         kind,

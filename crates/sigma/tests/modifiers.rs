@@ -11,6 +11,7 @@ fn ev(fields: &[(&str, Value)]) -> Event {
             file: Arc::from("t"),
             record_id: None,
             line: None,
+            seq: 0,
         },
         time: Some(0),
         kind: LogKind::Windows,
