@@ -523,15 +523,15 @@ impl<'e> CorrelationEngine<'e> {
                 }
                 let mut value = value;
                 if let Some(v) = &value {
-                    if !g.distinct.contains_key(v)
-                        && g.distinct.len() >= limits.max_distinct_per_group
-                    {
+                    // One lookup for a value seen before (the usual case).
+                    if let Some(n) = g.distinct.get_mut(v) {
+                        *n += 1;
+                    } else if g.distinct.len() >= limits.max_distinct_per_group {
                         self.stats.distinct_cap_hits += 1;
                         value = None;
+                    } else {
+                        g.distinct.insert(v.clone(), 1);
                     }
-                }
-                if let Some(v) = &value {
-                    *g.distinct.entry(v.clone()).or_insert(0) += 1;
                 }
                 g.sum += num;
                 g.entries.push_back(Entry {
