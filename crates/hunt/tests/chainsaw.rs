@@ -205,7 +205,7 @@ fn chainsaw_hits_are_found_or_explained_on_the_repository_subset() {
             files.insert(rel.to_string_lossy().replace('\\', "/"));
         }
     }
-    let rule_ids = ours_rule_ids(&fx.join("rules"));
+    let rule_ids = rule_ids(&fx.join("rules"));
     let theirs: BTreeSet<Hit> = chainsaw_hits()
         .into_iter()
         .filter(|h| files.contains(&h.1) && rule_ids.contains(&h.0))
@@ -244,24 +244,18 @@ fn chainsaw_hits_are_found_or_explained_on_the_whole_corpus() {
     );
 }
 
+/// Every file under `dir`.
 fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect()
 }
 
 /// The ids of the rules in a tree (`id:` lines of the rule files).
-fn ours_rule_ids(dir: &Path) -> BTreeSet<String> {
+fn rule_ids(dir: &Path) -> BTreeSet<String> {
     walk(dir)
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
